@@ -1,0 +1,108 @@
+// Command tiktok is the whole backend in one binary, with a subcommand per
+// role: `serve` runs everything in one process; `gateway` and each service
+// name run that role alone.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/cloudwego/kitex/pkg/klog"
+	"github.com/spf13/cobra"
+
+	"tiktok/internal/app"
+	"tiktok/internal/config"
+	"tiktok/internal/logx"
+	"tiktok/internal/rpc"
+)
+
+func main() {
+	var cfgFile string
+	root := &cobra.Command{Use: "tiktok", Short: "The tiktok short-video backend", SilenceUsage: true}
+	root.PersistentFlags().StringVar(&cfgFile, "config", "", "YAML configuration file (defaults are built in)")
+
+	load := func() (*config.Config, error) {
+		cfg, err := config.Load(cfgFile)
+		if err != nil {
+			return nil, err
+		}
+		logx.Init(cfg.Log.Level, cfg.Log.Format)
+		klog.SetLevel(klog.LevelWarn)
+		return cfg, nil
+	}
+
+	var httpAddr, dataDir string
+	var demoOn bool
+	serve := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway and every service in one process (SQLite and media in --data)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := load()
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("http") {
+				cfg.HTTP.Addr = httpAddr
+			}
+			if cmd.Flags().Changed("data") {
+				cfg.DataDir = dataDir
+			}
+			if cmd.Flags().Changed("demo") {
+				cfg.Demo = demoOn
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			sys, err := app.Embedded(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("tiktok is serving on %s (feed: %s/douyin/feed/)\n", sys.URL, sys.URL)
+			<-ctx.Done()
+			fmt.Println("shutting down...")
+			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			sys.Shutdown(sctx)
+			return nil
+		},
+	}
+	serve.Flags().StringVar(&httpAddr, "http", "127.0.0.1:8080", "address of the HTTP gateway")
+	serve.Flags().StringVar(&dataDir, "data", "./data", "folder for the database files, media and generated key")
+	serve.Flags().BoolVar(&demoOn, "demo", true, "load the demo set into an empty database")
+	root.AddCommand(serve)
+
+	root.AddCommand(&cobra.Command{
+		Use:   "gateway",
+		Short: "Run the HTTP gateway alone",
+		RunE: func(*cobra.Command, []string) error {
+			cfg, err := load()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return app.RunGateway(ctx, cfg)
+		},
+	})
+	for _, name := range rpc.Services {
+		root.AddCommand(&cobra.Command{
+			Use:   name,
+			Short: "Run the " + name + " RPC service alone",
+			RunE: func(*cobra.Command, []string) error {
+				cfg, err := load()
+				if err != nil {
+					return err
+				}
+				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				return app.RunService(ctx, cfg, name)
+			},
+		})
+	}
+	if err := root.Execute(); err != nil {
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,242 @@
+package compose
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"tiktok/internal/rpc"
+	"tiktok/kitex_gen/base"
+	"tiktok/kitex_gen/comment"
+	"tiktok/kitex_gen/favorite"
+	"tiktok/kitex_gen/message"
+	"tiktok/kitex_gen/relation"
+)
+
+type Composer struct {
+	c   *rpc.Clients
+	loc *time.Location
+}
+
+func New(c *rpc.Clients, loc *time.Location) *Composer { return &Composer{c: c, loc: loc} }
+
+// userBatch gathers the five parts of a list of users: the record (user),
+// follow counts and is_follow (relation), like counts (favorite) and work
+// count (publish).
+type userBatch struct {
+	infos    map[int64]*base.UserInfo
+	rel      map[int64]*relation.Counts
+	follows  map[int64]bool
+	favs     map[int64]*favorite.UserCounts
+	works    map[int64]int64
+	uniqueID []int64
+}
+
+// fetchUsers schedules the batch calls for ids on g; read the batch after g.Wait.
+func (p *Composer) fetchUsers(ctx context.Context, g *errgroup.Group, viewer int64, ids []int64) *userBatch {
+	b := &userBatch{uniqueID: unique(ids)}
+	if len(b.uniqueID) == 0 {
+		return b
+	}
+	req := &base.IdsRequest{Ids: b.uniqueID}
+	g.Go(func() error {
+		r, err := p.c.User.MGetUsers(ctx, req)
+		if err == nil {
+			b.infos = r.Users
+		}
+		return err
+	})
+	g.Go(func() error {
+		r, err := p.c.Relation.Counts(ctx, req)
+		if err == nil {
+			b.rel = r.Counts
+		}
+		return err
+	})
+	if viewer > 0 {
+		g.Go(func() error {
+			r, err := p.c.Relation.IsFollow(ctx, &base.ViewerIdsRequest{ViewerId: viewer, Ids: b.uniqueID})
+			if err == nil {
+				b.follows = r.Flags
+			}
+			return err
+		})
+	}
+	g.Go(func() error {
+		r, err := p.c.Favorite.UserCounts(ctx, req)
+		if err == nil {
+			b.favs = r.Counts
+		}
+		return err
+	})
+	g.Go(func() error {
+		r, err := p.c.Publish.WorkCounts(ctx, req)
+		if err == nil {
+			b.works = r.Counts
+		}
+		return err
+	})
+	return b
+}
+
+// user builds one User; nil when the user does not exist.
+func (b *userBatch) user(id int64) *User {
+	info := b.infos[id]
+	if info == nil {
+		return nil
+	}
+	u := &User{ID: id, Name: info.Name, Avatar: info.Avatar, BackgroundImage: info.BackgroundImage,
+		Signature: info.Signature, IsFollow: b.follows[id], WorkCount: b.works[id]}
+	if r := b.rel[id]; r != nil {
+		u.FollowCount, u.FollowerCount = r.FollowCount, r.FollowerCount
+	}
+	if f := b.favs[id]; f != nil {
+		u.FavoriteCount, u.TotalFavorited = f.FavoriteCount, f.TotalFavorited
+	}
+	return u
+}
+
+// Users returns the users among ids that exist, in the order of ids.
+func (p *Composer) Users(ctx context.Context, viewer int64, ids []int64) ([]*User, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	b := p.fetchUsers(gctx, g, viewer, ids)
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := make([]*User, 0, len(ids))
+	for _, id := range ids {
+		if u := b.user(id); u != nil {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// Videos turns records into Videos seen by viewer, keeping their order.
+func (p *Composer) Videos(ctx context.Context, viewer int64, vs []*base.VideoInfo) ([]*Video, error) {
+	out := make([]*Video, 0, len(vs))
+	if len(vs) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(vs))
+	authors := make([]int64, len(vs))
+	for i, v := range vs {
+		ids[i], authors[i] = v.Id, v.AuthorId
+	}
+	ids = unique(ids)
+	var likes, comments map[int64]int64
+	var liked map[int64]bool
+	g, gctx := errgroup.WithContext(ctx)
+	b := p.fetchUsers(gctx, g, viewer, authors)
+	req := &base.IdsRequest{Ids: ids}
+	g.Go(func() error {
+		r, err := p.c.Favorite.VideoCounts(gctx, req)
+		if err == nil {
+			likes = r.Counts
+		}
+		return err
+	})
+	g.Go(func() error {
+		r, err := p.c.Comment.Counts(gctx, req)
+		if err == nil {
+			comments = r.Counts
+		}
+		return err
+	})
+	if viewer > 0 {
+		g.Go(func() error {
+			r, err := p.c.Favorite.IsFavorite(gctx, &base.ViewerIdsRequest{ViewerId: viewer, Ids: ids})
+			if err == nil {
+				liked = r.Flags
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		author := b.user(v.AuthorId)
+		if author == nil {
+			author = &User{ID: v.AuthorId}
+		}
+		out = append(out, &Video{ID: v.Id, Author: author, PlayURL: v.PlayUrl, CoverURL: v.CoverUrl, Title: v.Title,
+			FavoriteCount: likes[v.Id], CommentCount: comments[v.Id], IsFavorite: liked[v.Id]})
+	}
+	return out, nil
+}
+
+// Comments turns records into Comments with their authors.
+func (p *Composer) Comments(ctx context.Context, viewer int64, cs []*comment.CommentInfo) ([]*Comment, error) {
+	out := make([]*Comment, 0, len(cs))
+	if len(cs) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.UserId
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	b := p.fetchUsers(gctx, g, viewer, ids)
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		u := b.user(c.UserId)
+		if u == nil {
+			u = &User{ID: c.UserId}
+		}
+		out = append(out, &Comment{ID: c.Id, User: u, Content: c.Content,
+			CreateDate: time.UnixMilli(c.CreatedAtMs).In(p.loc).Format("01-02")})
+	}
+	return out, nil
+}
+
+func unique(ids []int64) []int64 {
+	seen := make(map[int64]struct{}, len(ids))
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if _, ok := seen[id]; !ok && id > 0 {
+			seen[id] = struct{}{}
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Friends is Users plus each friend's latest message with owner. Messages are
+// private, so they are shown only to the list's owner.
+func (p *Composer) Friends(ctx context.Context, viewer, owner int64, ids []int64) ([]*FriendUser, error) {
+	out := make([]*FriendUser, 0, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	b := p.fetchUsers(gctx, g, viewer, ids)
+	var latest map[int64]*message.Latest
+	if viewer > 0 && viewer == owner {
+		g.Go(func() error {
+			r, err := p.c.Message.Latest(gctx, &base.ViewerIdsRequest{ViewerId: owner, Ids: b.uniqueID})
+			if err == nil {
+				latest = r.Latest
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		u := b.user(id)
+		if u == nil {
+			continue
+		}
+		f := &FriendUser{User: *u}
+		if m := latest[id]; m != nil {
+			f.Message, f.MsgType = m.Content, m.MsgType
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}

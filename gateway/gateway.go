@@ -1,0 +1,134 @@
+// Package gateway is the HTTP face of the system: it translates the app's
+// requests (../shared/API.md) into RPCs and the replies back into JSON. It
+// checks the token once and passes the viewer's id to the services.
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"tiktok/gateway/compose"
+	"tiktok/internal/auth"
+	"tiktok/internal/config"
+	"tiktok/internal/errno"
+	"tiktok/internal/logx"
+	"tiktok/internal/rpc"
+	"tiktok/internal/storage"
+)
+
+type Gateway struct {
+	cfg     *config.Config
+	rpc     *rpc.Clients
+	tokens  *auth.Tokens
+	store   storage.Storage
+	compose *compose.Composer
+}
+
+func New(cfg *config.Config, clients *rpc.Clients, tokens *auth.Tokens, store storage.Storage) *Gateway {
+	return &Gateway{cfg: cfg, rpc: clients, tokens: tokens, store: store, compose: compose.New(clients, cfg.Location())}
+}
+
+// maxFormBytes bounds every request body but the upload's.
+const maxFormBytes = 1 << 20
+
+// Router returns the HTTP handler. Each API path answers with and without its
+// trailing slash, never by redirect (a redirected POST loses its body).
+func (g *Gateway) Router() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.MaxMultipartMemory = maxFormBytes
+	r.Use(requestID, accessLog, gin.CustomRecovery(func(c *gin.Context, p any) {
+		logx.Ctx(c.Request.Context()).Error("panic", zap.Any("panic", p))
+		reply(c, &Status{}, errno.Internal())
+	}))
+	small := limitBody(maxFormBytes)
+	api := func(method, path string, h gin.HandlerFunc, mw ...gin.HandlerFunc) {
+		hs := append(mw, h)
+		r.Handle(method, path, hs...)
+		r.Handle(method, strings.TrimSuffix(path, "/"), hs...)
+	}
+	api("GET", "/douyin/feed/", g.feed)
+	api("POST", "/douyin/user/register/", g.register, small)
+	api("POST", "/douyin/user/login/", g.login, small)
+	api("GET", "/douyin/user/", g.userInfo)
+	api("POST", "/douyin/publish/action/", g.publish)
+	api("GET", "/douyin/publish/list/", g.publishList)
+	api("POST", "/douyin/favorite/action/", g.favoriteAction, small)
+	api("GET", "/douyin/favorite/list/", g.favoriteList)
+	api("POST", "/douyin/comment/action/", g.commentAction, small)
+	api("GET", "/douyin/comment/list/", g.commentList)
+	api("POST", "/douyin/relation/action/", g.relationAction, small)
+	api("GET", "/douyin/relation/follow/list/", g.followList)
+	api("GET", "/douyin/relation/follower/list/", g.followerList)
+	api("GET", "/douyin/relation/friend/list/", g.friendList)
+	api("GET", "/douyin/message/chat/", g.chat)
+	api("POST", "/douyin/message/action/", g.messageAction, small)
+	if local, ok := g.store.(*storage.Local); ok {
+		serve := func(c *gin.Context) { local.Serve(c.Writer, c.Request, strings.TrimPrefix(c.Param("key"), "/")) }
+		r.GET("/media/*key", serve)
+		r.HEAD("/media/*key", serve)
+	}
+	r.GET("/static/avatar/:file", avatar)
+	r.GET("/static/background/:file", background)
+	return r
+}
+
+// requestID gives every request an id (or keeps the caller's X-Request-Id),
+// returns it in a header, and carries it into every RPC for the logs.
+func requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-Id")
+	if id == "" || len(id) > 64 {
+		id = uuid.NewString()
+	}
+	c.Header("X-Request-Id", id)
+	c.Request = c.Request.WithContext(logx.WithRequestID(c.Request.Context(), id))
+	c.Next()
+}
+
+func accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	logx.Ctx(c.Request.Context()).Debug("http", zap.String("method", c.Request.Method),
+		zap.String("path", c.Request.URL.Path), zap.Int("status", c.Writer.Status()),
+		zap.Duration("took", time.Since(start)))
+}
+
+func limitBody(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		c.Next()
+	}
+}
+
+// viewer is the token owner, 0 when no token came. A token that came but is
+// forged or expired is an error.
+func (g *Gateway) viewer(c *gin.Context) (int64, error) {
+	t := tokenOf(c)
+	if t == "" {
+		return 0, nil
+	}
+	id, err := g.tokens.Parse(t)
+	if err != nil {
+		return 0, errno.Unauthorized("invalid or expired token, please log in again")
+	}
+	return id, nil
+}
+
+// mustViewer is viewer for endpoints that change state: a token is required.
+func (g *Gateway) mustViewer(c *gin.Context) (int64, error) {
+	id, err := g.viewer(c)
+	if err == nil && id == 0 {
+		err = errno.Unauthorized("please log in first")
+	}
+	return id, err
+}
+
+func ctxOf(c *gin.Context) context.Context { return c.Request.Context() }

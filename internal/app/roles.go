@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"tiktok/gateway"
+	"tiktok/internal/auth"
+	"tiktok/internal/config"
+	"tiktok/internal/discovery"
+	"tiktok/internal/logx"
+	"tiktok/internal/rpc"
+)
+
+// Discovery returns the configured service discovery.
+func Discovery(cfg *config.Config) (discovery.Discovery, error) {
+	switch cfg.Registry.Driver {
+	case "static", "":
+		return discovery.Static(cfg.Services), nil
+	default:
+		return nil, fmt.Errorf("unknown registry driver %q", cfg.Registry.Driver)
+	}
+}
+
+// RunService runs one RPC service as its own process until ctx ends.
+func RunService(ctx context.Context, cfg *config.Config, name string) error {
+	d, err := Discovery(cfg)
+	if err != nil {
+		return err
+	}
+	addr, err := net.ResolveTCPAddr("tcp", cfg.Services[name])
+	if err != nil {
+		return fmt.Errorf("services.%s: %w", name, err)
+	}
+	clients, err := rpc.NewClients(cfg, d, name)
+	if err != nil {
+		return err
+	}
+	store, err := NewStorage(cfg)
+	if err != nil {
+		return err
+	}
+	s, err := StartService(cfg, name, addr, nil, d, clients, store)
+	if err != nil {
+		return err
+	}
+	logx.L().Info("service started", zap.String("service", name), zap.String("addr", addr.String()))
+	select {
+	case <-ctx.Done():
+	case err = <-s.done:
+		return err
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.Stop(sctx)
+	return nil
+}
+
+// RunGateway runs the HTTP gateway alone until ctx ends.
+func RunGateway(ctx context.Context, cfg *config.Config) error {
+	if len(cfg.Auth.Secret) < 16 {
+		return errors.New("auth.secret (TIKTOK_AUTH_SECRET) must be set to at least 16 characters")
+	}
+	d, err := Discovery(cfg)
+	if err != nil {
+		return err
+	}
+	clients, err := rpc.NewClients(cfg, d, "gateway")
+	if err != nil {
+		return err
+	}
+	store, err := NewStorage(cfg)
+	if err != nil {
+		return err
+	}
+	gw := gateway.New(cfg, clients, auth.New([]byte(cfg.Auth.Secret), cfg.Auth.TokenTTL), store)
+	srv := &http.Server{Addr: cfg.HTTP.Addr, Handler: gw.Router(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	logx.L().Info("gateway started", zap.String("url", "http://"+cfg.HTTP.Addr))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

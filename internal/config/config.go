@@ -1,0 +1,100 @@
+// Package config loads the one YAML configuration (default.yaml, embedded) and
+// lets a file and TIKTOK_* environment variables override any key.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+type Config struct {
+	HTTP struct {
+		Addr      string `mapstructure:"addr"`
+		PublicURL string `mapstructure:"public_url"`
+	} `mapstructure:"http"`
+	DataDir  string `mapstructure:"data_dir"`
+	Demo     bool   `mapstructure:"demo"`
+	Timezone string `mapstructure:"timezone"`
+	Log      struct {
+		Level  string `mapstructure:"level"`
+		Format string `mapstructure:"format"`
+	} `mapstructure:"log"`
+	Auth struct {
+		Secret   string        `mapstructure:"secret"`
+		TokenTTL time.Duration `mapstructure:"token_ttl"`
+	} `mapstructure:"auth"`
+	Upload struct {
+		MaxBytes int64 `mapstructure:"max_bytes"`
+	} `mapstructure:"upload"`
+	Database struct {
+		Driver string `mapstructure:"driver"`
+		DSN    string `mapstructure:"dsn"`
+	} `mapstructure:"database"`
+	Storage struct {
+		Driver string `mapstructure:"driver"`
+		Dir    string `mapstructure:"dir"`
+	} `mapstructure:"storage"`
+	RPC struct {
+		Timeout        time.Duration `mapstructure:"timeout"`
+		ConnectTimeout time.Duration `mapstructure:"connect_timeout"`
+	} `mapstructure:"rpc"`
+	Registry struct {
+		Driver string `mapstructure:"driver"`
+	} `mapstructure:"registry"`
+	Services map[string]string `mapstructure:"services"`
+}
+
+// Load reads the defaults, then file (if not empty), then the environment.
+func Load(file string) (*Config, error) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(defaultYAML)); err != nil {
+		return nil, fmt.Errorf("default config: %w", err)
+	}
+	if file != "" {
+		v.SetConfigFile(file)
+		if err := v.MergeInConfig(); err != nil {
+			return nil, fmt.Errorf("config %s: %w", file, err)
+		}
+	}
+	v.SetEnvPrefix("TIKTOK")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	var c Config
+	if err := v.Unmarshal(&c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return &c, nil
+}
+
+// Location is the configured time zone.
+func (c *Config) Location() *time.Location {
+	if c.Timezone == "" || c.Timezone == "Local" {
+		return time.Local
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.Local
+	}
+	return loc
+}
+
+// PublicBase is the absolute URL of the gateway as clients reach it, no trailing slash.
+func (c *Config) PublicBase() string {
+	base := c.HTTP.PublicURL
+	if base == "" {
+		base = "http://" + c.HTTP.Addr
+	}
+	return strings.TrimRight(base, "/")
+}
+
+// MediaBaseURL is the absolute prefix of locally stored media.
+func (c *Config) MediaBaseURL() string { return c.PublicBase() + "/media/" }

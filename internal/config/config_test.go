@@ -1,0 +1,44 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestDefaults(t *testing.T) {
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.Addr != "127.0.0.1:8080" || c.Upload.MaxBytes != 256<<20 || c.Auth.TokenTTL != 720*time.Hour {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.Services["user"] == "" || c.Database.Driver != "sqlite" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if got := c.MediaBaseURL(); got != "http://127.0.0.1:8080/media/" {
+		t.Fatalf("media base %q", got)
+	}
+}
+
+func TestFileAndEnvOverride(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(f, []byte("upload:\n  max_bytes: 1024\nservices:\n  user: 127.0.0.1:1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TIKTOK_HTTP_ADDR", "127.0.0.1:9999")
+	t.Setenv("TIKTOK_AUTH_SECRET", "s3cret")
+	t.Setenv("TIKTOK_SERVICES_FEED", "127.0.0.1:2")
+	c, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Upload.MaxBytes != 1024 || c.HTTP.Addr != "127.0.0.1:9999" || c.Auth.Secret != "s3cret" {
+		t.Fatalf("overrides not applied: %+v", c)
+	}
+	if c.Services["user"] != "127.0.0.1:1" || c.Services["feed"] != "127.0.0.1:2" || c.Services["comment"] == "" {
+		t.Fatalf("services: %v", c.Services)
+	}
+}

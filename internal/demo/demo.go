@@ -1,0 +1,96 @@
+// Package demo loads a small demo set on first start of the embedded mode, so
+// a newcomer opens a feed with something in it. It goes through the real
+// services: registration, storage and the publish path with its covers.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cloudwego/kitex/client/callopt"
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"tiktok/internal/errno"
+	"tiktok/internal/logx"
+	"tiktok/internal/media"
+	"tiktok/internal/rpc"
+	"tiktok/internal/storage"
+	"tiktok/kitex_gen/publish"
+	"tiktok/kitex_gen/user"
+)
+
+// Password of every demo user.
+const Password = "demo123456"
+
+var set = []struct {
+	user   string
+	videos [][2]string // title, lavfi pattern
+}{
+	{"demo_alice", [][2]string{{"Test card at dawn", "testsrc2"}, {"Colour bars", "smptehdbars"}}},
+	{"demo_bob", [][2]string{{"Into the Mandelbrot set", "mandelbrot"}, {"Game of life", "life"}}},
+	{"demo_carol", [][2]string{{"RGB test pattern", "rgbtestsrc"}, {"Cellular automaton", "cellauto"}}},
+}
+
+// Seed loads the demo set when there are no videos yet.
+func Seed(ctx context.Context, c *rpc.Clients, store storage.Storage) error {
+	r, err := c.Publish.ListBefore(ctx, &publish.ListBeforeRequest{BeforeMs: time.Now().UnixMilli() + 1, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(r.Videos) > 0 {
+		return nil
+	}
+	logx.L().Info("empty database: loading the demo set (a few seconds)")
+	tmp, err := os.MkdirTemp("", "tiktok-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	for _, u := range set {
+		id, err := account(ctx, c, u.user)
+		if err != nil {
+			return err
+		}
+		for i, v := range u.videos {
+			file := filepath.Join(tmp, fmt.Sprintf("%s-%d.mp4", u.user, i))
+			if err := media.MakeSample(ctx, file, v[1], 4); err != nil {
+				return err
+			}
+			if err := publishFile(ctx, c, store, id, v[0], file); err != nil {
+				return err
+			}
+		}
+	}
+	logx.L().Info("demo set loaded", zap.String("users", "demo_alice, demo_bob, demo_carol"), zap.String("password", Password))
+	return nil
+}
+
+func account(ctx context.Context, c *rpc.Clients, name string) (int64, error) {
+	r, err := c.User.Register(ctx, &user.RegisterRequest{Username: name, Password: Password})
+	if code, _ := errno.From(err); code == errno.CodeAlreadyExists {
+		r, err = c.User.Login(ctx, &user.LoginRequest{Username: name, Password: Password})
+	}
+	if err != nil {
+		return 0, err
+	}
+	return r.UserId, nil
+}
+
+func publishFile(ctx context.Context, c *rpc.Clients, store storage.Storage, author int64, title, file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	key := "videos/" + uuid.NewString() + ".mp4"
+	if _, err := store.Put(ctx, key, f, 0, "video/mp4"); err != nil {
+		return err
+	}
+	_, err = c.Publish.CreateVideo(ctx, &publish.CreateVideoRequest{AuthorId: author, Title: title, VideoKey: key},
+		callopt.WithRPCTimeout(time.Minute))
+	return err
+}

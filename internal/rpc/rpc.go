@@ -1,0 +1,158 @@
+// Package rpc builds the Kitex clients and server options every role shares:
+// TTHeader transport (carries business errors and the request id), bounded
+// timeouts, and logging of failed calls.
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudwego/kitex/client"
+	"github.com/cloudwego/kitex/pkg/endpoint"
+	"github.com/cloudwego/kitex/pkg/kerrors"
+	"github.com/cloudwego/kitex/pkg/rpcinfo"
+	"github.com/cloudwego/kitex/pkg/transmeta"
+	"github.com/cloudwego/kitex/server"
+	"github.com/cloudwego/kitex/transport"
+	"go.uber.org/zap"
+
+	"tiktok/internal/config"
+	"tiktok/internal/discovery"
+	"tiktok/internal/errno"
+	"tiktok/internal/logx"
+	"tiktok/kitex_gen/comment/commentservice"
+	"tiktok/kitex_gen/favorite/favoriteservice"
+	"tiktok/kitex_gen/feed/feedservice"
+	"tiktok/kitex_gen/message/messageservice"
+	"tiktok/kitex_gen/publish/publishservice"
+	"tiktok/kitex_gen/relation/relationservice"
+	"tiktok/kitex_gen/user/userservice"
+)
+
+// Service names, used for discovery and logs.
+const (
+	User     = "user"
+	Feed     = "feed"
+	Publish  = "publish"
+	Favorite = "favorite"
+	Comment  = "comment"
+	Relation = "relation"
+	Message  = "message"
+)
+
+// Services lists every RPC service.
+var Services = []string{User, Feed, Publish, Favorite, Comment, Relation, Message}
+
+// Clients holds one client per service; each role uses the ones it needs.
+type Clients struct {
+	User     userservice.Client
+	Feed     feedservice.Client
+	Publish  publishservice.Client
+	Favorite favoriteservice.Client
+	Comment  commentservice.Client
+	Relation relationservice.Client
+	Message  messageservice.Client
+}
+
+// NewClients makes clients for every service. Kitex clients connect lazily, so
+// a client for a service that is down costs nothing until it is called.
+func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clients, error) {
+	opts := func(svc string) []client.Option {
+		o := []client.Option{
+			client.WithTransportProtocol(transport.TTHeader),
+			client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
+			client.WithRPCTimeout(cfg.RPC.Timeout),
+			client.WithConnectTimeout(cfg.RPC.ConnectTimeout),
+			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: caller}),
+			client.WithMiddleware(clientLog),
+		}
+		return append(o, d.ClientOptions(svc)...)
+	}
+	var c Clients
+	var err error
+	if c.User, err = userservice.NewClient(User, opts(User)...); err != nil {
+		return nil, fmt.Errorf("user client: %w", err)
+	}
+	if c.Feed, err = feedservice.NewClient(Feed, opts(Feed)...); err != nil {
+		return nil, fmt.Errorf("feed client: %w", err)
+	}
+	if c.Publish, err = publishservice.NewClient(Publish, opts(Publish)...); err != nil {
+		return nil, fmt.Errorf("publish client: %w", err)
+	}
+	if c.Favorite, err = favoriteservice.NewClient(Favorite, opts(Favorite)...); err != nil {
+		return nil, fmt.Errorf("favorite client: %w", err)
+	}
+	if c.Comment, err = commentservice.NewClient(Comment, opts(Comment)...); err != nil {
+		return nil, fmt.Errorf("comment client: %w", err)
+	}
+	if c.Relation, err = relationservice.NewClient(Relation, opts(Relation)...); err != nil {
+		return nil, fmt.Errorf("relation client: %w", err)
+	}
+	if c.Message, err = messageservice.NewClient(Message, opts(Message)...); err != nil {
+		return nil, fmt.Errorf("message client: %w", err)
+	}
+	return &c, nil
+}
+
+// ServerOptions are the options of every service's Kitex server. ln, when not
+// nil, is a listener the caller opened (the embedded mode picks free ports).
+func ServerOptions(service string, addr net.Addr, ln net.Listener, d discovery.Discovery) []server.Option {
+	o := []server.Option{
+		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: service}),
+		server.WithMetaHandler(transmeta.ServerTTHeaderHandler),
+		server.WithMiddleware(serverRecover),
+		server.WithExitWaitTime(3 * time.Second),
+	}
+	if ln != nil {
+		o = append(o, server.WithListener(ln))
+	} else {
+		o = append(o, server.WithServiceAddr(addr))
+	}
+	return append(o, d.ServerOptions(service, addr)...)
+}
+
+// Calls counts RPCs made by this process; tests use it to prove that a page
+// costs a fixed number of calls whatever its length.
+var Calls atomic.Int64
+
+// clientLog counts calls and logs failed calls other than business errors, with the request id.
+func clientLog(next endpoint.Endpoint) endpoint.Endpoint {
+	return func(ctx context.Context, req, resp any) error {
+		Calls.Add(1)
+		err := next(ctx, req, resp)
+		if err != nil {
+			if _, biz := kerrors.FromBizStatusError(err); !biz {
+				ri := rpcinfo.GetRPCInfo(ctx)
+				logx.Ctx(ctx).Warn("rpc failed", zap.String("service", ri.To().ServiceName()),
+					zap.String("method", ri.To().Method()), zap.Error(err))
+			}
+		}
+		return err
+	}
+}
+
+// serverRecover turns a handler panic into an internal error and logs it, and
+// logs handler errors that are not business errors (their detail stays here).
+func serverRecover(next endpoint.Endpoint) endpoint.Endpoint {
+	return func(ctx context.Context, req, resp any) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				logx.Ctx(ctx).Error("panic in handler", zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+				err = errno.Internal()
+			}
+		}()
+		err = next(ctx, req, resp)
+		if err != nil {
+			if _, biz := kerrors.FromBizStatusError(err); !biz {
+				ri := rpcinfo.GetRPCInfo(ctx)
+				logx.Ctx(ctx).Error("handler failed", zap.String("method", ri.To().Method()), zap.Error(err))
+				err = errno.Internal()
+			}
+		}
+		return err
+	}
+}

@@ -1,0 +1,105 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// Local keeps objects as files under Dir; the gateway serves them under baseURL.
+type Local struct {
+	Dir     string
+	baseURL string
+}
+
+func NewLocal(dir, baseURL string) (*Local, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return &Local{Dir: dir, baseURL: baseURL}, nil
+}
+
+// path maps a key to a file, refusing keys that would escape Dir.
+func (l *Local) path(key string) (string, error) {
+	clean := path.Clean("/" + key)
+	if clean == "/" || strings.Contains(key, "\\") || strings.Contains(key, "\x00") {
+		return "", fmt.Errorf("bad key %q", key)
+	}
+	return filepath.Join(l.Dir, filepath.FromSlash(clean)), nil
+}
+
+func (l *Local) Put(_ context.Context, key string, r io.Reader, max int64, _ string) (int64, error) {
+	p, err := l.path(key)
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return 0, err
+	}
+	// Write beside the target and rename, so a reader never sees half a file.
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".upload-*")
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(tmp, LimitReader(r, max))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), p)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return n, err
+	}
+	return n, nil
+}
+
+func (l *Local) Delete(_ context.Context, key string) error {
+	p, err := l.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func (l *Local) URL(key string) string { return l.baseURL + key }
+
+func (l *Local) Source(_ context.Context, key string) (string, error) { return l.path(key) }
+
+// ServeHTTP serves the object named by the request path (relative to the
+// mount point) with Range support, via http.ServeContent.
+func (l *Local) Serve(w http.ResponseWriter, r *http.Request, key string) {
+	p, err := l.path(key)
+	if err != nil || strings.HasPrefix(path.Base(key), ".") {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		http.NotFound(w, r)
+		return
+	}
+	switch path.Ext(p) {
+	case ".mp4":
+		w.Header().Set("Content-Type", "video/mp4")
+	case ".jpg":
+		w.Header().Set("Content-Type", "image/jpeg")
+	}
+	http.ServeContent(w, r, "", st.ModTime(), f)
+}

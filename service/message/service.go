@@ -1,0 +1,104 @@
+// Package message is the message service: it owns chats between users.
+package message
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"tiktok/internal/errno"
+	"tiktok/internal/validate"
+	"tiktok/kitex_gen/base"
+	mpb "tiktok/kitex_gen/message"
+	"tiktok/kitex_gen/user/userservice"
+)
+
+type Service struct {
+	st   *store
+	user userservice.Client
+}
+
+func NewService(db *gorm.DB, u userservice.Client) *Service {
+	return &Service{st: &store{db: db}, user: u}
+}
+
+func Models() []any { return []any{&Conversation{}, &Message{}} }
+
+func (s *Service) Send(ctx context.Context, from, to int64, content string) error {
+	if from <= 0 {
+		return errno.Unauthorized("login required")
+	}
+	if to <= 0 {
+		return errno.BadParam("to_user_id is required")
+	}
+	if to == from {
+		return errno.BadParam("you cannot message yourself")
+	}
+	if !validate.NonBlank(content, 1, 500) {
+		return errno.BadParam("content must be 1 to 500 characters of valid text")
+	}
+	r, err := s.user.MGetUsers(ctx, &base.IdsRequest{Ids: []int64{to}})
+	if err != nil {
+		return err
+	}
+	if r.Users[to] == nil {
+		return errno.NotFound("user not found")
+	}
+	m := &Message{ConvKey: convKey(from, to), FromUserID: from, ToUserID: to, Content: content}
+	return s.st.insert(ctx, m, time.Now().UnixMilli())
+}
+
+// Chat: the whole conversation when pre is 0; otherwise only the messages the
+// viewer received after pre, since the app keeps its own sent messages.
+func (s *Service) Chat(ctx context.Context, viewer, peer, pre int64) ([]*mpb.MessageInfo, error) {
+	if viewer <= 0 {
+		return nil, errno.Unauthorized("login required")
+	}
+	if peer <= 0 {
+		return nil, errno.BadParam("to_user_id is required")
+	}
+	if pre < 0 {
+		return nil, errno.BadParam("pre_msg_time must not be negative")
+	}
+	var ms []Message
+	var err error
+	if pre == 0 {
+		ms, err = s.st.all(ctx, convKey(viewer, peer))
+	} else {
+		ms, err = s.st.receivedAfter(ctx, convKey(viewer, peer), viewer, pre)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*mpb.MessageInfo, len(ms))
+	for i, m := range ms {
+		out[i] = &mpb.MessageInfo{Id: m.ID, FromUserId: m.FromUserID, ToUserId: m.ToUserID, Content: m.Content, CreateTime: m.CreateTime}
+	}
+	return out, nil
+}
+
+// Latest returns, for each peer with a conversation, its newest message as
+// the friend list shows it.
+func (s *Service) Latest(ctx context.Context, viewer int64, peers []int64) (map[int64]*mpb.Latest, error) {
+	out := make(map[int64]*mpb.Latest, len(peers))
+	if viewer <= 0 || len(peers) == 0 {
+		return out, nil
+	}
+	keys := make([]string, len(peers))
+	for i, p := range peers {
+		keys[i] = convKey(viewer, p)
+	}
+	ms, err := s.st.latest(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if m.FromUserID == viewer {
+			out[m.ToUserID] = &mpb.Latest{Content: m.Content, MsgType: 1}
+		} else {
+			out[m.FromUserID] = &mpb.Latest{Content: m.Content, MsgType: 0}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,97 @@
+// Package relation is the relation service: it owns follows and the counts,
+// lists and flags derived from them.
+package relation
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"tiktok/internal/errno"
+	"tiktok/kitex_gen/base"
+	rpb "tiktok/kitex_gen/relation"
+	"tiktok/kitex_gen/user/userservice"
+)
+
+type Service struct {
+	st   *store
+	user userservice.Client
+}
+
+func NewService(db *gorm.DB, u userservice.Client) *Service {
+	return &Service{st: &store{db: db}, user: u}
+}
+
+func Models() []any { return []any{&Follow{}} }
+
+// Action follows (1) or unfollows (2); both idempotent, never yourself, and
+// the target must exist.
+func (s *Service) Action(ctx context.Context, from, to int64, action int32) error {
+	if from <= 0 {
+		return errno.Unauthorized("login required")
+	}
+	if action != 1 && action != 2 {
+		return errno.BadParam("action_type must be 1 (follow) or 2 (unfollow)")
+	}
+	if to <= 0 {
+		return errno.BadParam("to_user_id is required")
+	}
+	if to == from {
+		return errno.BadParam("you cannot follow yourself")
+	}
+	r, err := s.user.MGetUsers(ctx, &base.IdsRequest{Ids: []int64{to}})
+	if err != nil {
+		return err
+	}
+	if r.Users[to] == nil {
+		return errno.NotFound("user not found")
+	}
+	if action == 2 {
+		return s.st.unfollow(ctx, from, to)
+	}
+	return s.st.follow(ctx, &Follow{FollowerID: from, FolloweeID: to, CreatedAtMs: time.Now().UnixMilli()})
+}
+
+func (s *Service) FollowList(ctx context.Context, user int64) ([]int64, error) {
+	return s.st.followees(ctx, user)
+}
+
+func (s *Service) FollowerList(ctx context.Context, user int64) ([]int64, error) {
+	return s.st.followers(ctx, user)
+}
+
+func (s *Service) FriendList(ctx context.Context, user int64) ([]int64, error) {
+	return s.st.friends(ctx, user)
+}
+
+func (s *Service) IsFollow(ctx context.Context, viewer int64, ids []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	if viewer <= 0 || len(ids) == 0 {
+		return out, nil
+	}
+	got, err := s.st.following(ctx, viewer, ids)
+	for _, id := range got {
+		out[id] = true
+	}
+	return out, err
+}
+
+func (s *Service) Counts(ctx context.Context, ids []int64) (map[int64]*rpb.Counts, error) {
+	out := make(map[int64]*rpb.Counts, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	follows, err := s.st.countBy(ctx, "follower_id", ids)
+	if err != nil {
+		return nil, err
+	}
+	followers, err := s.st.countBy(ctx, "followee_id", ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		out[id] = &rpb.Counts{FollowCount: follows[id], FollowerCount: followers[id]}
+	}
+	return out, nil
+}

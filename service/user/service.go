@@ -1,0 +1,92 @@
+// Package user is the user service: accounts, passwords and profiles.
+package user
+
+import (
+	"context"
+	"strconv"
+
+	"gorm.io/gorm"
+
+	"tiktok/internal/errno"
+	"tiktok/internal/validate"
+	"tiktok/kitex_gen/base"
+)
+
+// Service implements the user service's business rules over its store.
+type Service struct {
+	st *store
+	// staticBase is the absolute prefix of generated avatars and banners.
+	staticBase string
+	// dummyHash makes a login for an unknown name cost as much as a wrong password.
+	dummyHash string
+}
+
+func NewService(db *gorm.DB, staticBase string) *Service {
+	h, _ := hashPassword("timing-equaliser")
+	return &Service{st: &store{db: db}, staticBase: staticBase, dummyHash: h}
+}
+
+// Models are the tables this service owns.
+func Models() []any { return []any{&User{}} }
+
+func checkCredentials(name, pw string) error {
+	if !validate.NonBlank(name, 1, 32) {
+		return errno.BadParam("username must be 1 to 32 characters")
+	}
+	if !validate.Text(pw, 6, 32) {
+		return errno.BadParam("password must be 6 to 32 characters")
+	}
+	return nil
+}
+
+func (s *Service) Register(ctx context.Context, name, pw string) (int64, error) {
+	if err := checkCredentials(name, pw); err != nil {
+		return 0, err
+	}
+	h, err := hashPassword(pw)
+	if err != nil {
+		return 0, err
+	}
+	u := &User{Name: name, PasswordHash: h}
+	if err := s.st.create(ctx, u); err == errDuplicate {
+		return 0, errno.New(errno.CodeAlreadyExists, "username already taken")
+	} else if err != nil {
+		return 0, err
+	}
+	return u.ID, nil
+}
+
+func (s *Service) Login(ctx context.Context, name, pw string) (int64, error) {
+	if name == "" || pw == "" {
+		return 0, errno.BadParam("username and password are required")
+	}
+	u, err := s.st.byName(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	if u == nil {
+		checkPassword(s.dummyHash, pw)
+		return 0, errno.Unauthorized("wrong username or password")
+	}
+	if !checkPassword(u.PasswordHash, pw) {
+		return 0, errno.Unauthorized("wrong username or password")
+	}
+	return u.ID, nil
+}
+
+func (s *Service) MGet(ctx context.Context, ids []int64) (map[int64]*base.UserInfo, error) {
+	us, err := s.st.byIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*base.UserInfo, len(us))
+	for _, u := range us {
+		id := strconv.FormatInt(u.ID, 10)
+		out[u.ID] = &base.UserInfo{
+			Id: u.ID, Name: u.Name, Signature: u.Signature,
+			Avatar:          s.staticBase + "avatar/" + id + ".png",
+			BackgroundImage: s.staticBase + "background/" + id + ".png",
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,238 @@
+// Package e2e starts the embedded system on free ports with a temporary data
+// folder and drives it over HTTP the way the app does: POST parameters in the
+// query string, multipart uploads of real videos made with ffmpeg.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"tiktok/internal/app"
+	"tiktok/internal/config"
+	"tiktok/internal/logx"
+	"tiktok/internal/media"
+)
+
+type env struct {
+	t       *testing.T
+	url     string
+	dataDir string
+	sys     *app.System
+	cfg     *config.Config
+}
+
+// start runs a fresh embedded system; mutate adjusts its configuration.
+func start(t *testing.T, mutate ...func(*config.Config)) *env {
+	t.Helper()
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.Demo = false
+	cfg.Log.Level = "error"
+	for _, m := range mutate {
+		m(cfg)
+	}
+	logx.Init(cfg.Log.Level, cfg.Log.Format)
+	sys, err := app.Embedded(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		sys.Shutdown(ctx)
+	})
+	return &env{t: t, url: sys.URL, dataDir: cfg.DataDir, sys: sys, cfg: cfg}
+}
+
+// resp is a decoded reply; raw keeps the exact JSON for presence checks.
+type resp map[string]any
+
+func (r resp) code() int64 { return int64(r["status_code"].(float64)) }
+
+func (r resp) list(key string) []any {
+	l, ok := r[key].([]any)
+	if !ok {
+		panic(fmt.Sprintf("%s is not a list: %#v", key, r[key]))
+	}
+	return l
+}
+
+func (r resp) obj(key string) map[string]any { return r[key].(map[string]any) }
+
+func num(m map[string]any, key string) int64 { return int64(m[key].(float64)) }
+
+var httpClient = &http.Client{Timeout: 2 * time.Minute}
+
+func (e *env) do(req *http.Request) resp {
+	e.t.Helper()
+	res, err := httpClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		e.t.Fatalf("%s %s: HTTP %d: %s", req.Method, req.URL.Path, res.StatusCode, body)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		e.t.Fatalf("%s: content type %q", req.URL.Path, ct)
+	}
+	var r resp
+	if err := json.Unmarshal(body, &r); err != nil {
+		e.t.Fatalf("%s: bad JSON %q", req.URL.Path, body)
+	}
+	if _, ok := r["status_code"]; !ok {
+		e.t.Fatalf("%s: no status_code in %s", req.URL.Path, body)
+	}
+	if _, ok := r["status_msg"].(string); !ok {
+		e.t.Fatalf("%s: no status_msg in %s", req.URL.Path, body)
+	}
+	return r
+}
+
+func kv(pairs ...any) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		v.Set(fmt.Sprint(pairs[i]), fmt.Sprint(pairs[i+1]))
+	}
+	return v
+}
+
+func (e *env) get(path string, q url.Values) resp {
+	req, _ := http.NewRequest("GET", e.url+path+"?"+q.Encode(), nil)
+	return e.do(req)
+}
+
+// post sends the parameters in the query string, as the app does.
+func (e *env) post(path string, q url.Values) resp {
+	req, _ := http.NewRequest("POST", e.url+path+"?"+q.Encode(), nil)
+	return e.do(req)
+}
+
+// postForm sends the parameters as an urlencoded body.
+func (e *env) postForm(path string, q url.Values) resp {
+	req, _ := http.NewRequest("POST", e.url+path, strings.NewReader(q.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return e.do(req)
+}
+
+func (e *env) must(r resp) resp {
+	e.t.Helper()
+	if r.code() != 0 {
+		e.t.Fatalf("want success, got %v", r)
+	}
+	return r
+}
+
+func (e *env) wantCode(r resp, code int64) {
+	e.t.Helper()
+	if r.code() != code {
+		e.t.Fatalf("want status_code %d, got %v", code, r)
+	}
+}
+
+// register makes a user and returns its id and token.
+func (e *env) register(name string) (int64, string) {
+	e.t.Helper()
+	r := e.must(e.post("/douyin/user/register/", kv("username", name, "password", "secret123")))
+	return num(r, "user_id"), r["token"].(string)
+}
+
+var (
+	sampleOnce sync.Once
+	sampleDir  string
+)
+
+// sample returns the path of a small real mp4 (made once per test binary).
+func sample(t *testing.T) string {
+	t.Helper()
+	sampleOnce.Do(func() {
+		d, err := os.MkdirTemp("", "e2e-sample-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sampleDir = d
+		if err := media.MakeSample(context.Background(), filepath.Join(d, "v.mp4"), "testsrc2", 2); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return filepath.Join(sampleDir, "v.mp4")
+}
+
+// upload publishes file as the app does: a multipart form with data, token and title.
+func (e *env) upload(token, title string, data io.Reader, filename string) resp {
+	e.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	if token != "" {
+		w.WriteField("token", token)
+	}
+	w.WriteField("title", title)
+	if data != nil {
+		fw, _ := w.CreateFormFile("data", filename)
+		io.Copy(fw, data)
+	}
+	w.Close()
+	req, _ := http.NewRequest("POST", e.url+"/douyin/publish/action/", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return e.do(req)
+}
+
+func (e *env) publish(token, title string) {
+	e.t.Helper()
+	f, err := os.Open(sample(e.t))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	e.must(e.upload(token, title, f, "v.mp4"))
+}
+
+// mediaFiles counts stored objects (videos and covers) in the media folder.
+func (e *env) mediaFiles() int {
+	n := 0
+	filepath.Walk(filepath.Join(e.dataDir, "media"), func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// userFields are the eleven fields of API.md's User.
+var userFields = []string{"id", "name", "follow_count", "follower_count", "is_follow", "avatar",
+	"background_image", "signature", "total_favorited", "work_count", "favorite_count"}
+
+var videoFields = []string{"id", "author", "play_url", "cover_url", "favorite_count", "comment_count", "is_favorite", "title"}
+
+func checkFields(t *testing.T, m map[string]any, fields []string) {
+	t.Helper()
+	for _, f := range fields {
+		if _, ok := m[f]; !ok {
+			t.Fatalf("field %q missing in %v", f, m)
+		}
+	}
+}
+
+func checkVideo(t *testing.T, v map[string]any) {
+	t.Helper()
+	checkFields(t, v, videoFields)
+	checkFields(t, v["author"].(map[string]any), userFields)
+}
