@@ -69,6 +69,15 @@ func tokenOf(c *gin.Context) string {
 	if t, ok := param(c, "token"); ok && t != "" {
 		return t
 	}
+	return outerToken(c)
+}
+
+// outerToken is tokenOf without reading the body: the query string or the
+// Authorization header. The upload uses it, as it streams the body itself.
+func outerToken(c *gin.Context) string {
+	if t := c.Query("token"); t != "" {
+		return t
+	}
 	if h := c.GetHeader("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}

@@ -41,9 +41,10 @@ func (g *Gateway) publish(c *gin.Context) {
 			return tooLarge(max)
 		}
 		// A token or title in the query string can be refused before the upload is read.
-		if tokenOf(c) != "" {
-			if _, err := g.mustViewer(c); err != nil {
-				return err
+		token := outerToken(c)
+		if token != "" {
+			if _, err := g.tokens.Parse(token); err != nil {
+				return errno.Unauthorized("invalid or expired token, please log in again")
 			}
 		}
 		if t, ok := c.GetQuery("title"); ok && !validate.Title(t) {
@@ -83,7 +84,6 @@ func (g *Gateway) publish(c *gin.Context) {
 			}
 			part.Close()
 		}
-		token := tokenOf(c)
 		if token == "" {
 			token = form["token"]
 		}

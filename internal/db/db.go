@@ -4,10 +4,13 @@
 package db
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -21,9 +24,9 @@ import (
 // Open connects service's database and creates or updates its tables.
 func Open(cfg *config.Config, service string, models ...any) (*gorm.DB, error) {
 	gcfg := &gorm.Config{
-		Logger: logger.New(log.New(os.Stderr, "", log.LstdFlags), logger.Config{
+		Logger: quietLogger{logger.New(log.New(os.Stderr, "", log.LstdFlags), logger.Config{
 			SlowThreshold: 500 * time.Millisecond, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true,
-		}),
+		})},
 		TranslateError: true,
 	}
 	var (
@@ -80,4 +83,23 @@ func countQueries(gdb *gorm.DB) {
 	_ = cb.Delete().After("gorm:delete").Register("tiktok:count", inc)
 	_ = cb.Row().After("gorm:row").Register("tiktok:count", inc)
 	_ = cb.Raw().After("gorm:raw").Register("tiktok:count", inc)
+}
+
+// quietLogger drops duplicate-key errors: the services expect and handle them
+// (a taken username, an idempotent like), so they are not worth a log line.
+type quietLogger struct{ logger.Interface }
+
+func (q quietLogger) LogMode(l logger.LogLevel) logger.Interface {
+	return quietLogger{q.Interface.LogMode(l)}
+}
+
+func (q quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if errors.Is(err, gorm.ErrDuplicatedKey) || isUniqueViolation(err) {
+		err = nil
+	}
+	q.Interface.Trace(ctx, begin, fc, err)
+}
+
+func isUniqueViolation(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "UNIQUE constraint failed") || strings.Contains(err.Error(), "Duplicate entry"))
 }

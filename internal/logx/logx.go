@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/bytedance/gopkg/cloud/metainfo"
+	"github.com/cloudwego/kitex/pkg/klog"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -28,6 +29,8 @@ func Init(level, format string) *zap.Logger {
 		enc.EncodeLevel = zapcore.CapitalColorLevelEncoder
 		encoder = zapcore.NewConsoleEncoder(enc)
 	}
+	// Kitex's own info lines (listen, shutdown) are noise next to ours.
+	klog.SetLevel(klog.LevelWarn)
 	base = zap.New(zapcore.NewCore(encoder, zapcore.Lock(os.Stderr), lvl))
 	return base
 }

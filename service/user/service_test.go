@@ -1,0 +1,70 @@
+package user
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/cloudwego/kitex/pkg/kerrors"
+
+	"tiktok/internal/config"
+	"tiktok/internal/db"
+	"tiktok/internal/errno"
+)
+
+func newService(t *testing.T) *Service {
+	cfg, _ := config.Load("")
+	cfg.DataDir = t.TempDir()
+	gdb, err := db.Open(cfg, "user", Models()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(gdb) })
+	return NewService(gdb, "http://h/static/")
+}
+
+func code(err error) int32 {
+	if b, ok := kerrors.FromBizStatusError(err); ok {
+		return b.BizStatusCode()
+	}
+	return -1
+}
+
+func TestPasswordHash(t *testing.T) {
+	h, err := hashPassword("secret123")
+	if err != nil || !strings.HasPrefix(h, "$argon2id$") {
+		t.Fatalf("hash %q %v", h, err)
+	}
+	h2, _ := hashPassword("secret123")
+	if h == h2 {
+		t.Fatal("hashes must be salted")
+	}
+	if !checkPassword(h, "secret123") || checkPassword(h, "secret124") || checkPassword("garbage", "x") {
+		t.Fatal("check")
+	}
+}
+
+func TestRegisterLoginMGet(t *testing.T) {
+	s := newService(t)
+	ctx := context.Background()
+	id, err := s.Register(ctx, "ann", "secret123")
+	if err != nil || id <= 0 {
+		t.Fatal(id, err)
+	}
+	if _, err := s.Register(ctx, "ann", "secret123"); code(err) != errno.CodeAlreadyExists {
+		t.Fatalf("duplicate: %v", err)
+	}
+	if _, err := s.Register(ctx, "bad\xffname", "secret123"); code(err) != errno.CodeBadParam {
+		t.Fatalf("invalid utf-8: %v", err)
+	}
+	if got, err := s.Login(ctx, "ann", "secret123"); err != nil || got != id {
+		t.Fatal(got, err)
+	}
+	if _, err := s.Login(ctx, "ann", "nope1234"); code(err) != errno.CodeUnauthorized {
+		t.Fatal(err)
+	}
+	m, err := s.MGet(ctx, []int64{id, id + 100})
+	if err != nil || len(m) != 1 || m[id].Name != "ann" || m[id].Avatar == "" {
+		t.Fatalf("mget %v %v", m, err)
+	}
+}
