@@ -82,7 +82,9 @@ func Cover(ctx context.Context, src, dst string, info Info) error {
 	if at > 1 {
 		at = 1
 	}
-	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-y", "-v", "error", "-ss", strconv.FormatFloat(at, 'f', 3, 64),
+	// One decoding thread: a single frame needs no more, and it keeps the
+	// child's memory small and independent of the video's size.
+	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-y", "-v", "error", "-threads", "1", "-ss", strconv.FormatFloat(at, 'f', 3, 64),
 		"-i", src, "-frames:v", "1", "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", dst)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

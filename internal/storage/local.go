@@ -48,6 +48,9 @@ func (l *Local) Put(_ context.Context, key string, r io.Reader, max int64, _ str
 		return 0, err
 	}
 	n, err := io.Copy(tmp, LimitReader(r, max))
+	if err == nil {
+		err = tmp.Chmod(0o644) // CreateTemp makes 0600; media is public
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
