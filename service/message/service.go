@@ -50,7 +50,8 @@ func (s *Service) Send(ctx context.Context, from, to int64, content string) erro
 }
 
 // Chat: the whole conversation when pre is 0; otherwise only the messages the
-// viewer received after pre, since the app keeps its own sent messages.
+// viewer received after pre (or was never sent), since the app keeps its own
+// sent messages and would show them twice.
 func (s *Service) Chat(ctx context.Context, viewer, peer, pre int64) ([]*mpb.MessageInfo, error) {
 	if viewer <= 0 {
 		return nil, errno.Unauthorized("login required")
@@ -64,7 +65,7 @@ func (s *Service) Chat(ctx context.Context, viewer, peer, pre int64) ([]*mpb.Mes
 	var ms []Message
 	var err error
 	if pre == 0 {
-		ms, err = s.st.all(ctx, convKey(viewer, peer))
+		ms, err = s.st.all(ctx, convKey(viewer, peer), viewer)
 	} else {
 		ms, err = s.st.receivedAfter(ctx, convKey(viewer, peer), viewer, pre)
 	}

@@ -25,6 +25,8 @@ type Message struct {
 	ToUserID   int64  `gorm:"not null"`
 	Content    string `gorm:"type:text;not null"`
 	CreateTime int64  `gorm:"not null;uniqueIndex:uk_messages_conv_time,priority:2"`
+	// Delivered: the recipient has been sent this message by a chat call.
+	Delivered bool `gorm:"not null;default:false"`
 }
 
 // convKey names the conversation of a and b, whichever way round.
@@ -58,17 +60,42 @@ func (s *store) insert(ctx context.Context, m *Message, now int64) error {
 	})
 }
 
-func (s *store) all(ctx context.Context, key string) ([]Message, error) {
+// all returns the whole conversation, oldest first, and marks what viewer
+// received as delivered.
+func (s *store) all(ctx context.Context, key string, viewer int64) ([]Message, error) {
 	var ms []Message
 	err := s.db.WithContext(ctx).Where("conv_key = ?", key).Order("create_time ASC").Find(&ms).Error
-	return ms, err
+	if err != nil {
+		return nil, err
+	}
+	return ms, s.markDelivered(ctx, ms, viewer)
 }
 
+// receivedAfter returns the messages viewer received after the time it holds,
+// plus any it was never sent. The second part is what makes polling safe when
+// the app's cursor is the local clock time of a message it sent itself: a
+// message of the peer's stamped just before that time is still delivered.
 func (s *store) receivedAfter(ctx context.Context, key string, viewer, after int64) ([]Message, error) {
 	var ms []Message
-	err := s.db.WithContext(ctx).Where("conv_key = ? AND create_time > ? AND to_user_id = ?", key, after, viewer).
+	err := s.db.WithContext(ctx).Where("conv_key = ? AND to_user_id = ? AND (create_time > ? OR delivered = ?)", key, viewer, after, false).
 		Order("create_time ASC").Find(&ms).Error
-	return ms, err
+	if err != nil {
+		return nil, err
+	}
+	return ms, s.markDelivered(ctx, ms, viewer)
+}
+
+func (s *store) markDelivered(ctx context.Context, ms []Message, viewer int64) error {
+	var ids []int64
+	for _, m := range ms {
+		if m.ToUserID == viewer && !m.Delivered {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.db.WithContext(ctx).Model(&Message{}).Where("id IN ?", ids).Update("delivered", true).Error
 }
 
 // latest returns the newest message of each conversation, in one query.

@@ -7,20 +7,12 @@ import (
 
 	"github.com/cloudwego/kitex/pkg/kerrors"
 
-	"tiktok/internal/config"
-	"tiktok/internal/db"
 	"tiktok/internal/errno"
+	"tiktok/internal/testdb"
 )
 
 func newService(t *testing.T) *Service {
-	cfg, _ := config.Load("")
-	cfg.DataDir = t.TempDir()
-	gdb, err := db.Open(cfg, "user", Models()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close(gdb) })
-	return NewService(gdb, "http://h/static/")
+	return NewService(testdb.Open(t, "user", Models()...), "http://h/static/")
 }
 
 func code(err error) int32 {

@@ -1,0 +1,43 @@
+package favorite
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"tiktok/internal/testdb"
+)
+
+func TestLikeIsIdempotentAndCountsAreRows(t *testing.T) {
+	s := &store{db: testdb.Open(t, "favorite", Models()...)}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ { // the same like, racing with itself
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if err := s.like(ctx, &Like{UserID: 1, VideoID: 10, AuthorID: 7, CreatedAtMs: int64(i)}); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	s.like(ctx, &Like{UserID: 2, VideoID: 10, AuthorID: 7, CreatedAtMs: 100})
+	s.like(ctx, &Like{UserID: 2, VideoID: 11, AuthorID: 8, CreatedAtMs: 200})
+	byVideo, _ := s.countBy(ctx, "video_id", []int64{10, 11, 12})
+	if byVideo[10] != 2 || byVideo[11] != 1 || byVideo[12] != 0 {
+		t.Fatalf("video counts %v", byVideo)
+	}
+	byAuthor, _ := s.countBy(ctx, "author_id", []int64{7, 8})
+	if byAuthor[7] != 2 || byAuthor[8] != 1 {
+		t.Fatalf("author counts %v", byAuthor)
+	}
+	if ids, _ := s.videoIDsOf(ctx, 2); len(ids) != 2 || ids[0] != 11 {
+		t.Fatalf("most recent first: %v", ids)
+	}
+	s.unlike(ctx, 1, 10)
+	s.unlike(ctx, 1, 10)
+	if byVideo, _ = s.countBy(ctx, "video_id", []int64{10}); byVideo[10] != 1 {
+		t.Fatalf("after unlike %v", byVideo)
+	}
+}
