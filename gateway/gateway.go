@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
 	"go.uber.org/zap"
 
 	"tiktok/gateway/compose"
@@ -45,6 +46,9 @@ func (g *Gateway) Router() *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.MaxMultipartMemory = maxFormBytes
+	if g.cfg.Tracing.Endpoint != "" {
+		r.Use(otelgin.Middleware("gateway"))
+	}
 	r.Use(requestID, accessLog, gin.CustomRecovery(func(c *gin.Context, p any) {
 		logx.Ctx(c.Request.Context()).Error("panic", zap.Any("panic", p))
 		reply(c, &Status{}, errno.Internal())

@@ -4,8 +4,11 @@ import (
 	"context"
 	"time"
 
+	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"tiktok/internal/errno"
+	"tiktok/internal/logx"
 	"tiktok/internal/rpc"
 	"tiktok/kitex_gen/base"
 	"tiktok/kitex_gen/comment"
@@ -34,7 +37,7 @@ type userBatch struct {
 }
 
 // fetchUsers schedules the batch calls for ids on g; read the batch after g.Wait.
-func (p *Composer) fetchUsers(ctx context.Context, g *errgroup.Group, viewer int64, ids []int64) *userBatch {
+func (p *Composer) fetchUsers(ctx context.Context, g *errgroup.Group, viewer int64, ids []int64, degrade bool) *userBatch {
 	b := &userBatch{uniqueID: unique(ids)}
 	if len(b.uniqueID) == 0 {
 		return b
@@ -52,7 +55,7 @@ func (p *Composer) fetchUsers(ctx context.Context, g *errgroup.Group, viewer int
 		if err == nil {
 			b.rel = r.Counts
 		}
-		return err
+		return optional(ctx, degrade, err)
 	})
 	if viewer > 0 {
 		g.Go(func() error {
@@ -60,7 +63,7 @@ func (p *Composer) fetchUsers(ctx context.Context, g *errgroup.Group, viewer int
 			if err == nil {
 				b.follows = r.Flags
 			}
-			return err
+			return optional(ctx, degrade, err)
 		})
 	}
 	g.Go(func() error {
@@ -68,14 +71,14 @@ func (p *Composer) fetchUsers(ctx context.Context, g *errgroup.Group, viewer int
 		if err == nil {
 			b.favs = r.Counts
 		}
-		return err
+		return optional(ctx, degrade, err)
 	})
 	g.Go(func() error {
 		r, err := p.c.Publish.WorkCounts(ctx, req)
 		if err == nil {
 			b.works = r.Counts
 		}
-		return err
+		return optional(ctx, degrade, err)
 	})
 	return b
 }
@@ -100,7 +103,7 @@ func (b *userBatch) user(id int64) *User {
 // Users returns the users among ids that exist, in the order of ids.
 func (p *Composer) Users(ctx context.Context, viewer int64, ids []int64) ([]*User, error) {
 	g, gctx := errgroup.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, ids)
+	b := p.fetchUsers(gctx, g, viewer, ids, false)
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -115,6 +118,18 @@ func (p *Composer) Users(ctx context.Context, viewer int64, ids []int64) ([]*Use
 
 // Videos turns records into Videos seen by viewer, keeping their order.
 func (p *Composer) Videos(ctx context.Context, viewer int64, vs []*base.VideoInfo) ([]*Video, error) {
+	return p.videos(ctx, viewer, vs, false)
+}
+
+// FeedVideos is Videos for the feed, which must keep scrolling when a
+// counting service is down: counters and flags from favorite, comment,
+// relation (and work counts) that cannot be had read 0/false for that page.
+// The videos, their URLs and their authors' names are still required.
+func (p *Composer) FeedVideos(ctx context.Context, viewer int64, vs []*base.VideoInfo) ([]*Video, error) {
+	return p.videos(ctx, viewer, vs, true)
+}
+
+func (p *Composer) videos(ctx context.Context, viewer int64, vs []*base.VideoInfo, degrade bool) ([]*Video, error) {
 	out := make([]*Video, 0, len(vs))
 	if len(vs) == 0 {
 		return out, nil
@@ -128,21 +143,21 @@ func (p *Composer) Videos(ctx context.Context, viewer int64, vs []*base.VideoInf
 	var likes, comments map[int64]int64
 	var liked map[int64]bool
 	g, gctx := errgroup.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, authors)
+	b := p.fetchUsers(gctx, g, viewer, authors, degrade)
 	req := &base.IdsRequest{Ids: ids}
 	g.Go(func() error {
 		r, err := p.c.Favorite.VideoCounts(gctx, req)
 		if err == nil {
 			likes = r.Counts
 		}
-		return err
+		return optional(gctx, degrade, err)
 	})
 	g.Go(func() error {
 		r, err := p.c.Comment.Counts(gctx, req)
 		if err == nil {
 			comments = r.Counts
 		}
-		return err
+		return optional(gctx, degrade, err)
 	})
 	if viewer > 0 {
 		g.Go(func() error {
@@ -150,7 +165,7 @@ func (p *Composer) Videos(ctx context.Context, viewer int64, vs []*base.VideoInf
 			if err == nil {
 				liked = r.Flags
 			}
-			return err
+			return optional(gctx, degrade, err)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -178,7 +193,7 @@ func (p *Composer) Comments(ctx context.Context, viewer int64, cs []*comment.Com
 		ids[i] = c.UserId
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, ids)
+	b := p.fetchUsers(gctx, g, viewer, ids, false)
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -213,7 +228,7 @@ func (p *Composer) Friends(ctx context.Context, viewer, owner int64, ids []int64
 		return out, nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, ids)
+	b := p.fetchUsers(gctx, g, viewer, ids, false)
 	var latest map[int64]*message.Latest
 	if viewer > 0 && viewer == owner {
 		g.Go(func() error {
@@ -239,4 +254,13 @@ func (p *Composer) Friends(ctx context.Context, viewer, owner int64, ids []int64
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// optional drops an unavailable service's error when degrading is allowed.
+func optional(ctx context.Context, degrade bool, err error) error {
+	if err != nil && degrade && errno.IsUnavailable(err) {
+		logx.Ctx(ctx).Warn("feed served without a counting service", zap.Error(err))
+		return nil
+	}
+	return err
 }

@@ -19,6 +19,7 @@ import (
 	"tiktok/internal/logx"
 	"tiktok/internal/media"
 	"tiktok/internal/rpc"
+	"tiktok/internal/tracing"
 )
 
 // System is the whole backend running in one process: the gateway and every
@@ -33,6 +34,11 @@ type System struct {
 // Embedded starts the system on cfg (SQLite and media under cfg.DataDir).
 func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 	if err := media.Check(); err != nil {
+		return nil, err
+	}
+	// One process, one trace resource: tracing is for the per-role deployment,
+	// but the propagator is harmless here.
+	if _, err := tracing.Init(ctx, "tiktok", "", 0); err != nil {
 		return nil, err
 	}
 	sys := &System{}

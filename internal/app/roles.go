@@ -16,6 +16,7 @@ import (
 	"tiktok/internal/discovery"
 	"tiktok/internal/logx"
 	"tiktok/internal/rpc"
+	"tiktok/internal/tracing"
 )
 
 // Discovery returns the configured service discovery.
@@ -23,6 +24,8 @@ func Discovery(cfg *config.Config) (discovery.Discovery, error) {
 	switch cfg.Registry.Driver {
 	case "static", "":
 		return discovery.Static(cfg.Services), nil
+	case "etcd":
+		return discovery.NewEtcd(cfg.Registry.EtcdEndpoints, cfg.Registry.LeaseTTL)
 	default:
 		return nil, fmt.Errorf("unknown registry driver %q", cfg.Registry.Driver)
 	}
@@ -30,6 +33,11 @@ func Discovery(cfg *config.Config) (discovery.Discovery, error) {
 
 // RunService runs one RPC service as its own process until ctx ends.
 func RunService(ctx context.Context, cfg *config.Config, name string) error {
+	shutdown, err := tracing.Init(ctx, name, cfg.Tracing.Endpoint, cfg.Tracing.SampleRatio)
+	if err != nil {
+		return err
+	}
+	defer flush(shutdown)
 	d, err := Discovery(cfg)
 	if err != nil {
 		return err
@@ -67,6 +75,11 @@ func RunGateway(ctx context.Context, cfg *config.Config) error {
 	if len(cfg.Auth.Secret) < 16 {
 		return errors.New("auth.secret (TIKTOK_AUTH_SECRET) must be set to at least 16 characters")
 	}
+	shutdown, err := tracing.Init(ctx, "gateway", cfg.Tracing.Endpoint, cfg.Tracing.SampleRatio)
+	if err != nil {
+		return err
+	}
+	defer flush(shutdown)
 	d, err := Discovery(cfg)
 	if err != nil {
 		return err
@@ -95,4 +108,11 @@ func RunGateway(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	return nil
+}
+
+// flush sends the spans still buffered before the process exits.
+func flush(shutdown func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = shutdown(ctx)
 }

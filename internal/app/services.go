@@ -6,10 +6,12 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/cloudwego/kitex/server"
 	"gorm.io/gorm"
 
+	"tiktok/internal/cache"
 	"tiktok/internal/config"
 	"tiktok/internal/db"
 	"tiktok/internal/discovery"
@@ -34,6 +36,7 @@ import (
 type deps struct {
 	cfg     *config.Config
 	db      *gorm.DB
+	cache   *cache.Cache
 	clients *rpc.Clients
 	store   storage.Storage
 }
@@ -47,22 +50,22 @@ type serviceDef struct {
 
 var defs = map[string]serviceDef{
 	rpc.User: {user.Models, func(s server.Server, d deps) error {
-		return userservice.RegisterService(s, &user.Handler{S: user.NewService(d.db, d.cfg.PublicBase()+"/static/")})
+		return userservice.RegisterService(s, &user.Handler{S: user.NewService(d.db, d.cache, d.cfg.PublicBase()+"/static/")})
 	}},
 	rpc.Feed: {nil, func(s server.Server, d deps) error {
 		return feedservice.RegisterService(s, &feed.Handler{S: feed.NewService(d.clients.Publish)})
 	}},
 	rpc.Publish: {publish.Models, func(s server.Server, d deps) error {
-		return publishservice.RegisterService(s, &publish.Handler{S: publish.NewService(d.db, d.store)})
+		return publishservice.RegisterService(s, &publish.Handler{S: publish.NewService(d.db, d.cache, d.store)})
 	}},
 	rpc.Favorite: {favorite.Models, func(s server.Server, d deps) error {
-		return favoriteservice.RegisterService(s, &favorite.Handler{S: favorite.NewService(d.db, d.clients.Publish)})
+		return favoriteservice.RegisterService(s, &favorite.Handler{S: favorite.NewService(d.db, d.cache, d.clients.Publish)})
 	}},
 	rpc.Comment: {comment.Models, func(s server.Server, d deps) error {
-		return commentservice.RegisterService(s, &comment.Handler{S: comment.NewService(d.db, d.clients.Publish)})
+		return commentservice.RegisterService(s, &comment.Handler{S: comment.NewService(d.db, d.cache, d.clients.Publish)})
 	}},
 	rpc.Relation: {relation.Models, func(s server.Server, d deps) error {
-		return relationservice.RegisterService(s, &relation.Handler{S: relation.NewService(d.db, d.clients.User)})
+		return relationservice.RegisterService(s, &relation.Handler{S: relation.NewService(d.db, d.cache, d.clients.User)})
 	}},
 	rpc.Message: {message.Models, func(s server.Server, d deps) error {
 		return messageservice.RegisterService(s, &message.Handler{S: message.NewService(d.db, d.clients.User)})
@@ -71,9 +74,10 @@ var defs = map[string]serviceDef{
 
 // Service is one running RPC service.
 type Service struct {
-	Name string
-	svr  server.Server
-	db   *gorm.DB
+	Name  string
+	svr   server.Server
+	db    *gorm.DB
+	cache *cache.Cache
 	done chan error
 }
 
@@ -93,12 +97,13 @@ func StartService(cfg *config.Config, name string, addr net.Addr, ln net.Listene
 		}
 		s.db = gdb
 	}
-	opts := rpc.ServerOptions(name, addr, ln, d)
+	s.cache = cache.New(cache.Options{Addr: cfg.Redis.Addr, DB: cfg.Redis.DB, TTL: cfg.Redis.TTL, Timeout: cfg.Redis.Timeout})
+	opts := rpc.ServerOptions(cfg, name, addr, ln, d)
 	// The caller decides when to stop (after the gateway drained), not Kitex's
 	// own signal handler.
 	opts = append(opts, server.WithExitSignal(func() <-chan error { return make(chan error) }))
 	s.svr = server.NewServer(opts...)
-	if err := def.register(s.svr, deps{cfg: cfg, db: s.db, clients: clients, store: store}); err != nil {
+	if err := def.register(s.svr, deps{cfg: cfg, db: s.db, cache: s.cache, clients: clients, store: store}); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -120,11 +125,17 @@ func (s *Service) close() {
 	if s.db != nil {
 		db.Close(s.db)
 	}
+	s.cache.Close()
 }
 
 // NewStorage returns the configured object storage.
 func NewStorage(cfg *config.Config) (storage.Storage, error) {
 	switch cfg.Storage.Driver {
+	case "minio":
+		m := cfg.Storage.MinIO
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return storage.NewMinIO(ctx, m.Endpoint, m.AccessKey, m.SecretKey, m.Bucket, m.UseSSL, m.PublicURL)
 	case "local", "":
 		dir := cfg.Storage.Dir
 		if dir == "" {

@@ -41,13 +41,33 @@ type Config struct {
 	Storage struct {
 		Driver string `mapstructure:"driver"`
 		Dir    string `mapstructure:"dir"`
+		MinIO  struct {
+			Endpoint  string `mapstructure:"endpoint"`
+			AccessKey string `mapstructure:"access_key"`
+			SecretKey string `mapstructure:"secret_key"`
+			Bucket    string `mapstructure:"bucket"`
+			UseSSL    bool   `mapstructure:"use_ssl"`
+			PublicURL string `mapstructure:"public_url"`
+		} `mapstructure:"minio"`
 	} `mapstructure:"storage"`
+	Redis struct {
+		Addr    string        `mapstructure:"addr"`
+		DB      int           `mapstructure:"db"`
+		TTL     time.Duration `mapstructure:"ttl"`
+		Timeout time.Duration `mapstructure:"timeout"`
+	} `mapstructure:"redis"`
+	Tracing struct {
+		Endpoint    string  `mapstructure:"endpoint"`
+		SampleRatio float64 `mapstructure:"sample_ratio"`
+	} `mapstructure:"tracing"`
 	RPC struct {
 		Timeout        time.Duration `mapstructure:"timeout"`
 		ConnectTimeout time.Duration `mapstructure:"connect_timeout"`
 	} `mapstructure:"rpc"`
 	Registry struct {
-		Driver string `mapstructure:"driver"`
+		Driver        string   `mapstructure:"driver"`
+		EtcdEndpoints []string `mapstructure:"etcd_endpoints"`
+		LeaseTTL      int      `mapstructure:"lease_ttl"`
 	} `mapstructure:"registry"`
 	Services map[string]string `mapstructure:"services"`
 }

@@ -42,3 +42,14 @@ func TestFileAndEnvOverride(t *testing.T) {
 		t.Fatalf("services: %v", c.Services)
 	}
 }
+
+func TestListFromEnv(t *testing.T) {
+	t.Setenv("TIKTOK_REGISTRY_ETCD_ENDPOINTS", "10.0.0.1:2379,10.0.0.2:2379")
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Registry.EtcdEndpoints) != 2 || c.Registry.EtcdEndpoints[1] != "10.0.0.2:2379" {
+		t.Fatalf("endpoints %v", c.Registry.EtcdEndpoints)
+	}
+}

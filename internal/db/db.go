@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
@@ -48,6 +49,19 @@ func Open(cfg *config.Config, service string, models ...any) (*gorm.DB, error) {
 			sqlDB, _ := gdb.DB()
 			sqlDB.SetMaxOpenConns(8)
 		}
+	case "mysql":
+		dsn := mysqlDSN(cfg.Database.DSN, service)
+		if err := ensureDatabase(dsn); err != nil {
+			return nil, fmt.Errorf("create %s database: %w", service, err)
+		}
+		gdb, err = gorm.Open(mysql.Open(dsn), gcfg)
+		if err == nil {
+			sqlDB, _ := gdb.DB()
+			sqlDB.SetMaxOpenConns(64)
+			sqlDB.SetMaxIdleConns(64)
+			sqlDB.SetConnMaxLifetime(time.Hour)
+			err = Migrate(gdb, service)
+		}
 	default:
 		return nil, fmt.Errorf("unknown database driver %q", cfg.Database.Driver)
 	}
@@ -55,7 +69,14 @@ func Open(cfg *config.Config, service string, models ...any) (*gorm.DB, error) {
 		return nil, fmt.Errorf("open %s database: %w", service, err)
 	}
 	countQueries(gdb)
-	if len(models) > 0 {
+	if cfg.Tracing.Endpoint != "" {
+		if err := traceSQL(gdb, cfg.Database.Driver); err != nil {
+			return nil, err
+		}
+	}
+	// SQLite is the embedded, single-process mode: its schema follows the
+	// models. MySQL, the production mode, changes only through migrations.
+	if cfg.Database.Driver != "mysql" && len(models) > 0 {
 		if err := gdb.AutoMigrate(models...); err != nil {
 			return nil, fmt.Errorf("migrate %s: %w", service, err)
 		}

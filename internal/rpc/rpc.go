@@ -18,6 +18,7 @@ import (
 	"github.com/cloudwego/kitex/pkg/transmeta"
 	"github.com/cloudwego/kitex/server"
 	"github.com/cloudwego/kitex/transport"
+	"github.com/kitex-contrib/obs-opentelemetry/tracing"
 	"go.uber.org/zap"
 
 	"tiktok/internal/config"
@@ -70,6 +71,9 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: caller}),
 			client.WithMiddleware(clientLog),
 		}
+		if cfg.Tracing.Endpoint != "" {
+			o = append(o, client.WithSuite(tracing.NewClientSuite()))
+		}
 		return append(o, d.ClientOptions(svc)...)
 	}
 	var c Clients
@@ -100,12 +104,15 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 
 // ServerOptions are the options of every service's Kitex server. ln, when not
 // nil, is a listener the caller opened (the embedded mode picks free ports).
-func ServerOptions(service string, addr net.Addr, ln net.Listener, d discovery.Discovery) []server.Option {
+func ServerOptions(cfg *config.Config, service string, addr net.Addr, ln net.Listener, d discovery.Discovery) []server.Option {
 	o := []server.Option{
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: service}),
 		server.WithMetaHandler(transmeta.ServerTTHeaderHandler),
 		server.WithMiddleware(serverRecover),
 		server.WithExitWaitTime(3 * time.Second),
+	}
+	if cfg.Tracing.Endpoint != "" {
+		o = append(o, server.WithSuite(tracing.NewServerSuite()))
 	}
 	if ln != nil {
 		o = append(o, server.WithListener(ln))

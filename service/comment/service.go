@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"tiktok/internal/cache"
 	"tiktok/internal/errno"
 	"tiktok/internal/validate"
 	"tiktok/kitex_gen/base"
@@ -16,11 +17,12 @@ import (
 
 type Service struct {
 	st      *store
+	cache   *cache.Cache
 	publish publishservice.Client
 }
 
-func NewService(db *gorm.DB, p publishservice.Client) *Service {
-	return &Service{st: &store{db: db}, publish: p}
+func NewService(db *gorm.DB, c *cache.Cache, p publishservice.Client) *Service {
+	return &Service{st: &store{db: db}, cache: c, publish: p}
 }
 
 func Models() []any { return []any{&Comment{}} }
@@ -55,6 +57,7 @@ func (s *Service) Create(ctx context.Context, user, video int64, content string)
 	if err := s.st.create(ctx, c); err != nil {
 		return nil, err
 	}
+	s.cache.Invalidate(ctx, cache.Key("cmt:video", video))
 	return info(c), nil
 }
 
@@ -80,7 +83,11 @@ func (s *Service) Delete(ctx context.Context, user, video, id int64) error {
 	if c.UserID != user && v.AuthorId != user {
 		return errno.Forbidden("only the comment's author or the video's author may delete it")
 	}
-	return s.st.delete(ctx, id)
+	if err := s.st.delete(ctx, id); err != nil {
+		return err
+	}
+	s.cache.Invalidate(ctx, cache.Key("cmt:video", video))
+	return nil
 }
 
 func (s *Service) List(ctx context.Context, video int64) ([]*cpb.CommentInfo, error) {
@@ -99,7 +106,7 @@ func (s *Service) List(ctx context.Context, video int64) ([]*cpb.CommentInfo, er
 }
 
 func (s *Service) Counts(ctx context.Context, videos []int64) (map[int64]int64, error) {
-	return s.st.counts(ctx, videos)
+	return cache.Batch(ctx, s.cache, "cmt:video", videos, s.st.counts)
 }
 
 func info(c *Comment) *cpb.CommentInfo {

@@ -48,6 +48,9 @@ func (s *store) counts(ctx context.Context, videos []int64) (map[int64]int64, er
 	if len(videos) == 0 {
 		return out, nil
 	}
+	for _, v := range videos {
+		out[v] = 0 // zero is an answer, and is cached as one
+	}
 	var rows []struct {
 		VideoID int64
 		N       int64

@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"tiktok/internal/cache"
 	"tiktok/internal/errno"
 	"tiktok/kitex_gen/base"
 	fpb "tiktok/kitex_gen/favorite"
@@ -16,11 +17,12 @@ import (
 
 type Service struct {
 	st      *store
+	cache   *cache.Cache
 	publish publishservice.Client
 }
 
-func NewService(db *gorm.DB, p publishservice.Client) *Service {
-	return &Service{st: &store{db: db}, publish: p}
+func NewService(db *gorm.DB, c *cache.Cache, p publishservice.Client) *Service {
+	return &Service{st: &store{db: db}, cache: c, publish: p}
 }
 
 func Models() []any { return []any{&Like{}} }
@@ -43,10 +45,18 @@ func (s *Service) Action(ctx context.Context, user, video int64, action int32) e
 	if len(r.Videos) == 0 {
 		return errno.NotFound("video not found")
 	}
+	author := r.Videos[0].AuthorId
 	if action == 2 {
-		return s.st.unlike(ctx, user, video)
+		err = s.st.unlike(ctx, user, video)
+	} else {
+		err = s.st.like(ctx, &Like{UserID: user, VideoID: video, AuthorID: author, CreatedAtMs: time.Now().UnixMilli()})
 	}
-	return s.st.like(ctx, &Like{UserID: user, VideoID: video, AuthorID: r.Videos[0].AuthorId, CreatedAtMs: time.Now().UnixMilli()})
+	if err != nil {
+		return err
+	}
+	s.cache.Invalidate(ctx, cache.Key("fav:video", video), cache.Key("fav:given", user),
+		cache.Key("fav:recv", author), cache.Key("fav:is", user, video))
+	return nil
 }
 
 func (s *Service) List(ctx context.Context, user int64) ([]int64, error) {
@@ -58,23 +68,29 @@ func (s *Service) IsFavorite(ctx context.Context, viewer int64, videos []int64) 
 	if viewer <= 0 || len(videos) == 0 {
 		return out, nil
 	}
-	ids, err := s.st.liked(ctx, viewer, videos)
-	for _, id := range ids {
-		out[id] = true
-	}
-	return out, err
+	return cache.Batch(ctx, s.cache, cache.Key("fav:is", viewer), videos, func(ctx context.Context, missing []int64) (map[int64]bool, error) {
+		m := make(map[int64]bool, len(missing))
+		for _, id := range missing {
+			m[id] = false
+		}
+		ids, err := s.st.liked(ctx, viewer, missing)
+		for _, id := range ids {
+			m[id] = true
+		}
+		return m, err
+	})
 }
 
 func (s *Service) VideoCounts(ctx context.Context, videos []int64) (map[int64]int64, error) {
-	return s.st.countBy(ctx, "video_id", videos)
+	return cache.Batch(ctx, s.cache, "fav:video", videos, s.counter("video_id"))
 }
 
 func (s *Service) UserCounts(ctx context.Context, users []int64) (map[int64]*fpb.UserCounts, error) {
-	given, err := s.st.countBy(ctx, "user_id", users)
+	given, err := cache.Batch(ctx, s.cache, "fav:given", users, s.counter("user_id"))
 	if err != nil {
 		return nil, err
 	}
-	received, err := s.st.countBy(ctx, "author_id", users)
+	received, err := cache.Batch(ctx, s.cache, "fav:recv", users, s.counter("author_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -83,4 +99,9 @@ func (s *Service) UserCounts(ctx context.Context, users []int64) (map[int64]*fpb
 		out[u] = &fpb.UserCounts{FavoriteCount: given[u], TotalFavorited: received[u]}
 	}
 	return out, nil
+}
+
+// counter loads COUNTs of likes grouped by col.
+func (s *Service) counter(col string) func(context.Context, []int64) (map[int64]int64, error) {
+	return func(ctx context.Context, ids []int64) (map[int64]int64, error) { return s.st.countBy(ctx, col, ids) }
 }

@@ -51,6 +51,9 @@ func (s *store) countBy(ctx context.Context, col string, ids []int64) (map[int64
 	if len(ids) == 0 {
 		return out, nil
 	}
+	for _, id := range ids {
+		out[id] = 0 // zero is an answer, and is cached as one
+	}
 	var rows []struct {
 		K int64
 		N int64

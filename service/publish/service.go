@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 	"gorm.io/gorm"
 
+	"tiktok/internal/cache"
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
 	"tiktok/internal/media"
@@ -24,13 +25,14 @@ import (
 
 type Service struct {
 	st    *store
+	cache *cache.Cache
 	store storage.Storage
 	// now is replaceable in tests.
 	now func() time.Time
 }
 
-func NewService(db *gorm.DB, st storage.Storage) *Service {
-	return &Service{st: &store{db: db}, store: st, now: time.Now}
+func NewService(db *gorm.DB, c *cache.Cache, st storage.Storage) *Service {
+	return &Service{st: &store{db: db}, cache: c, store: st, now: time.Now}
 }
 
 func Models() []any { return []any{&Video{}} }
@@ -98,6 +100,7 @@ func (s *Service) Create(ctx context.Context, author int64, title, videoKey stri
 	if err := s.st.insert(ctx, row, s.now().UnixMilli()); err != nil {
 		return nil, err
 	}
+	s.cache.Invalidate(ctx, cache.Key("video", row.ID), cache.Key("works", author))
 	return s.info(row), nil
 }
 
@@ -131,18 +134,14 @@ func (s *Service) ListByAuthor(ctx context.Context, author int64) ([]*base.Video
 
 // MGet returns the videos that exist among ids, in the order of ids.
 func (s *Service) MGet(ctx context.Context, ids []int64) ([]*base.VideoInfo, error) {
-	vs, err := s.st.byIDs(ctx, ids)
+	byID, err := cache.Batch(ctx, s.cache, "video", ids, s.st.byIDs)
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[int64]*Video, len(vs))
-	for i := range vs {
-		byID[vs[i].ID] = &vs[i]
-	}
-	out := make([]*base.VideoInfo, 0, len(vs))
+	out := make([]*base.VideoInfo, 0, len(byID))
 	for _, id := range ids {
 		if v, ok := byID[id]; ok {
-			out = append(out, s.info(v))
+			out = append(out, s.info(&v))
 			delete(byID, id) // a repeated id yields the video once
 		}
 	}
@@ -150,5 +149,5 @@ func (s *Service) MGet(ctx context.Context, ids []int64) ([]*base.VideoInfo, err
 }
 
 func (s *Service) WorkCounts(ctx context.Context, authors []int64) (map[int64]int64, error) {
-	return s.st.workCounts(ctx, authors)
+	return cache.Batch(ctx, s.cache, "works", authors, s.st.workCounts)
 }

@@ -52,19 +52,26 @@ func (s *store) byAuthor(ctx context.Context, author int64) ([]Video, error) {
 	return vs, err
 }
 
-func (s *store) byIDs(ctx context.Context, ids []int64) ([]Video, error) {
+func (s *store) byIDs(ctx context.Context, ids []int64) (map[int64]Video, error) {
 	var vs []Video
+	out := make(map[int64]Video, len(ids))
 	if len(ids) == 0 {
-		return vs, nil
+		return out, nil
 	}
 	err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&vs).Error
-	return vs, err
+	for _, v := range vs {
+		out[v.ID] = v
+	}
+	return out, err
 }
 
 func (s *store) workCounts(ctx context.Context, authors []int64) (map[int64]int64, error) {
 	out := make(map[int64]int64, len(authors))
 	if len(authors) == 0 {
 		return out, nil
+	}
+	for _, a := range authors {
+		out[a] = 0 // zero is an answer, and is cached as one
 	}
 	var rows []struct {
 		AuthorID int64

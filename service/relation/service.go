@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"tiktok/internal/cache"
 	"tiktok/internal/errno"
 	"tiktok/kitex_gen/base"
 	rpb "tiktok/kitex_gen/relation"
@@ -15,12 +16,13 @@ import (
 )
 
 type Service struct {
-	st   *store
+	st    *store
+	cache *cache.Cache
 	user userservice.Client
 }
 
-func NewService(db *gorm.DB, u userservice.Client) *Service {
-	return &Service{st: &store{db: db}, user: u}
+func NewService(db *gorm.DB, c *cache.Cache, u userservice.Client) *Service {
+	return &Service{st: &store{db: db}, cache: c, user: u}
 }
 
 func Models() []any { return []any{&Follow{}} }
@@ -48,9 +50,15 @@ func (s *Service) Action(ctx context.Context, from, to int64, action int32) erro
 		return errno.NotFound("user not found")
 	}
 	if action == 2 {
-		return s.st.unfollow(ctx, from, to)
+		err = s.st.unfollow(ctx, from, to)
+	} else {
+		err = s.st.follow(ctx, &Follow{FollowerID: from, FolloweeID: to, CreatedAtMs: time.Now().UnixMilli()})
 	}
-	return s.st.follow(ctx, &Follow{FollowerID: from, FolloweeID: to, CreatedAtMs: time.Now().UnixMilli()})
+	if err != nil {
+		return err
+	}
+	s.cache.Invalidate(ctx, cache.Key("rel:follows", from), cache.Key("rel:followers", to), cache.Key("rel:is", from, to))
+	return nil
 }
 
 func (s *Service) FollowList(ctx context.Context, user int64) ([]int64, error) {
@@ -70,11 +78,17 @@ func (s *Service) IsFollow(ctx context.Context, viewer int64, ids []int64) (map[
 	if viewer <= 0 || len(ids) == 0 {
 		return out, nil
 	}
-	got, err := s.st.following(ctx, viewer, ids)
-	for _, id := range got {
-		out[id] = true
-	}
-	return out, err
+	return cache.Batch(ctx, s.cache, cache.Key("rel:is", viewer), ids, func(ctx context.Context, missing []int64) (map[int64]bool, error) {
+		m := make(map[int64]bool, len(missing))
+		for _, id := range missing {
+			m[id] = false
+		}
+		got, err := s.st.following(ctx, viewer, missing)
+		for _, id := range got {
+			m[id] = true
+		}
+		return m, err
+	})
 }
 
 func (s *Service) Counts(ctx context.Context, ids []int64) (map[int64]*rpb.Counts, error) {
@@ -82,11 +96,11 @@ func (s *Service) Counts(ctx context.Context, ids []int64) (map[int64]*rpb.Count
 	if len(ids) == 0 {
 		return out, nil
 	}
-	follows, err := s.st.countBy(ctx, "follower_id", ids)
+	follows, err := cache.Batch(ctx, s.cache, "rel:follows", ids, s.counter("follower_id"))
 	if err != nil {
 		return nil, err
 	}
-	followers, err := s.st.countBy(ctx, "followee_id", ids)
+	followers, err := cache.Batch(ctx, s.cache, "rel:followers", ids, s.counter("followee_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -94,4 +108,9 @@ func (s *Service) Counts(ctx context.Context, ids []int64) (map[int64]*rpb.Count
 		out[id] = &rpb.Counts{FollowCount: follows[id], FollowerCount: followers[id]}
 	}
 	return out, nil
+}
+
+// counter loads COUNTs of follows grouped by col.
+func (s *Service) counter(col string) func(context.Context, []int64) (map[int64]int64, error) {
+	return func(ctx context.Context, ids []int64) (map[int64]int64, error) { return s.st.countBy(ctx, col, ids) }
 }

@@ -59,6 +59,12 @@ func (s *store) following(ctx context.Context, viewer int64, ids []int64) ([]int
 
 func (s *store) countBy(ctx context.Context, col string, ids []int64) (map[int64]int64, error) {
 	out := make(map[int64]int64, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	for _, id := range ids {
+		out[id] = 0 // zero is an answer, and is cached as one
+	}
 	var rows []struct {
 		K int64
 		N int64

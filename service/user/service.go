@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"tiktok/internal/cache"
 	"tiktok/internal/errno"
 	"tiktok/internal/validate"
 	"tiktok/kitex_gen/base"
@@ -14,16 +15,17 @@ import (
 
 // Service implements the user service's business rules over its store.
 type Service struct {
-	st *store
+	st    *store
+	cache *cache.Cache
 	// staticBase is the absolute prefix of generated avatars and banners.
 	staticBase string
 	// dummyHash makes a login for an unknown name cost as much as a wrong password.
 	dummyHash string
 }
 
-func NewService(db *gorm.DB, staticBase string) *Service {
+func NewService(db *gorm.DB, c *cache.Cache, staticBase string) *Service {
 	h, _ := hashPassword("timing-equaliser")
-	return &Service{st: &store{db: db}, staticBase: staticBase, dummyHash: h}
+	return &Service{st: &store{db: db}, cache: c, staticBase: staticBase, dummyHash: h}
 }
 
 // Models are the tables this service owns.
@@ -53,6 +55,8 @@ func (s *Service) Register(ctx context.Context, name, pw string) (int64, error) 
 	} else if err != nil {
 		return 0, err
 	}
+	// A look-up of this id before it existed may have cached "absent".
+	s.cache.Invalidate(ctx, cache.Key("user", u.ID))
 	return u.ID, nil
 }
 
@@ -75,7 +79,7 @@ func (s *Service) Login(ctx context.Context, name, pw string) (int64, error) {
 }
 
 func (s *Service) MGet(ctx context.Context, ids []int64) (map[int64]*base.UserInfo, error) {
-	us, err := s.st.byIDs(ctx, ids)
+	us, err := cache.Batch(ctx, s.cache, "user", ids, s.st.byIDs)
 	if err != nil {
 		return nil, err
 	}

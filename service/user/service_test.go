@@ -12,7 +12,7 @@ import (
 )
 
 func newService(t *testing.T) *Service {
-	return NewService(testdb.Open(t, "user", Models()...), "http://h/static/")
+	return NewService(testdb.Open(t, "user", Models()...), nil, "http://h/static/")
 }
 
 func code(err error) int32 {

@@ -12,7 +12,7 @@ import (
 type User struct {
 	ID           int64  `gorm:"primaryKey;autoIncrement"`
 	Name         string `gorm:"size:128;not null;uniqueIndex:uk_users_name"`
-	PasswordHash string `gorm:"size:160;not null"`
+	PasswordHash string `gorm:"size:160;not null" json:"-"`
 	Signature    string `gorm:"size:255;not null;default:''"`
 	CreatedAt    time.Time
 }
@@ -38,11 +38,15 @@ func (s *store) byName(ctx context.Context, name string) (*User, error) {
 	return &u, err
 }
 
-func (s *store) byIDs(ctx context.Context, ids []int64) ([]User, error) {
+func (s *store) byIDs(ctx context.Context, ids []int64) (map[int64]User, error) {
 	var us []User
+	out := make(map[int64]User, len(ids))
 	if len(ids) == 0 {
-		return us, nil
+		return out, nil
 	}
 	err := s.db.WithContext(ctx).Select("id", "name", "signature").Where("id IN ?", ids).Find(&us).Error
-	return us, err
+	for _, u := range us {
+		out[u.ID] = u
+	}
+	return out, err
 }

@@ -1,0 +1,195 @@
+// Package cache is the Redis read cache of the services' hot lookups. It is
+// strictly optional: with no Redis configured, or Redis down, every call
+// falls through to the database and the request still succeeds.
+//
+// Consistency: a write replaces the keys it affects by short-lived
+// tombstones, and fills use SET NX, so a reader that loaded the old value just
+// before the write cannot put it back; the writer's next read goes to the
+// database. Entries also expire (TTL), which bounds staleness should an
+// invalidation be lost while Redis was unreachable.
+package cache
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/extra/redisotel/v9"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"tiktok/internal/logx"
+)
+
+const tombstone = "\x00"
+
+type Cache struct {
+	rdb  *redis.Client
+	ttl  time.Duration
+	tomb time.Duration
+	// downUntil: after a Redis error, calls skip Redis until this time
+	// (unix ns), so a dead Redis costs one timeout a second, not one a call.
+	downUntil atomic.Int64
+	// Hits and Misses count lookups, for tests and tuning.
+	Hits, Misses atomic.Int64
+}
+
+type Options struct {
+	Addr     string
+	DB       int
+	TTL      time.Duration
+	Timeout  time.Duration
+	PoolSize int
+}
+
+// New connects lazily; it returns nil (a valid, always-missing cache) when
+// addr is empty.
+func New(o Options) *Cache {
+	if o.Addr == "" {
+		return nil
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 100 * time.Millisecond
+	}
+	rdb := redis.NewClient(&redis.Options{
+		Addr: o.Addr, DB: o.DB, PoolSize: o.PoolSize, MaxRetries: -1,
+		DialTimeout: o.Timeout, ReadTimeout: o.Timeout, WriteTimeout: o.Timeout, PoolTimeout: o.Timeout,
+	})
+	_ = redisotel.InstrumentTracing(rdb)
+	return &Cache{rdb: rdb, ttl: o.TTL, tomb: 2 * time.Second}
+}
+
+func (c *Cache) usable() bool {
+	return c != nil && time.Now().UnixNano() >= c.downUntil.Load()
+}
+
+func (c *Cache) failed(ctx context.Context, err error) {
+	if err == nil || errors.Is(err, redis.Nil) {
+		return
+	}
+	if c.downUntil.Swap(time.Now().Add(time.Second).UnixNano()) < time.Now().UnixNano() {
+		logx.Ctx(ctx).Warn("redis unavailable, using the database alone for a second", zap.Error(err))
+	}
+}
+
+// Close releases the connections.
+func (c *Cache) Close() {
+	if c != nil {
+		c.rdb.Close()
+	}
+}
+
+// getMany returns the live values of keys; missing and tombstoned keys are absent.
+func (c *Cache) getMany(ctx context.Context, keys []string) map[string]string {
+	if !c.usable() || len(keys) == 0 {
+		return nil
+	}
+	vals, err := c.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		c.failed(ctx, err)
+		return nil
+	}
+	out := make(map[string]string, len(keys))
+	for i, v := range vals {
+		if s, ok := v.(string); ok && s != tombstone {
+			out[keys[i]] = s
+		}
+	}
+	return out
+}
+
+// setMany fills keys that hold nothing (a tombstone is something).
+func (c *Cache) setMany(ctx context.Context, kv map[string]string) {
+	if !c.usable() || len(kv) == 0 {
+		return
+	}
+	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for k, v := range kv {
+			p.SetNX(ctx, k, v, c.ttl)
+		}
+		return nil
+	})
+	c.failed(ctx, err)
+}
+
+// Invalidate replaces keys by tombstones. Call it after the write committed.
+func (c *Cache) Invalidate(ctx context.Context, keys ...string) {
+	if !c.usable() || len(keys) == 0 {
+		return
+	}
+	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Set(ctx, k, tombstone, c.tomb)
+		}
+		return nil
+	})
+	c.failed(ctx, err)
+}
+
+// Key joins a prefix and ids into a cache key.
+func Key(prefix string, ids ...int64) string {
+	b := []byte(prefix)
+	for _, id := range ids {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(b)
+}
+
+// Batch returns values for ids from the cache, loading the misses with load in
+// one call and caching them. Ids that load leaves out are cached as absent.
+func Batch[T any](ctx context.Context, c *Cache, prefix string, ids []int64,
+	load func(context.Context, []int64) (map[int64]T, error)) (map[int64]T, error) {
+	if c == nil {
+		return load(ctx, ids)
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = Key(prefix, id)
+	}
+	cached := c.getMany(ctx, keys)
+	out := make(map[int64]T, len(ids))
+	var missing []int64
+	for i, id := range ids {
+		s, ok := cached[keys[i]]
+		if !ok {
+			missing = append(missing, id)
+			continue
+		}
+		if s == "null" {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			missing = append(missing, id)
+			continue
+		}
+		out[id] = v
+	}
+	c.Hits.Add(int64(len(ids) - len(missing)))
+	c.Misses.Add(int64(len(missing)))
+	if len(missing) == 0 {
+		return out, nil
+	}
+	loaded, err := load(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	fill := make(map[string]string, len(missing))
+	for _, id := range missing {
+		v, ok := loaded[id]
+		if !ok {
+			fill[Key(prefix, id)] = "null"
+			continue
+		}
+		out[id] = v
+		if b, err := json.Marshal(v); err == nil {
+			fill[Key(prefix, id)] = string(b)
+		}
+	}
+	c.setMany(ctx, fill)
+	return out, nil
+}

@@ -1,0 +1,116 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// MinIO keeps objects in a bucket that clients read directly (anonymous GET,
+// Range included); the services read through presigned URLs.
+type MinIO struct {
+	c       *minio.Client
+	bucket  string
+	baseURL string
+}
+
+// partSize bounds the memory one streaming upload holds: minio-go buffers a
+// part at a time.
+const partSize = 8 << 20
+
+// NewMinIO connects and creates the bucket, readable by anyone, when missing.
+func NewMinIO(ctx context.Context, endpoint, accessKey, secretKey, bucket string, useSSL bool, publicURL string) (*MinIO, error) {
+	c, err := minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(accessKey, secretKey, ""), Secure: useSSL})
+	if err != nil {
+		return nil, err
+	}
+	ok, err := c.BucketExists(ctx, bucket)
+	if err != nil {
+		return nil, fmt.Errorf("minio %s: %w", endpoint, err)
+	}
+	if !ok {
+		if err := c.MakeBucket(ctx, bucket, minio.MakeBucketOptions{}); err != nil {
+			if exists, e2 := c.BucketExists(ctx, bucket); e2 != nil || !exists {
+				return nil, fmt.Errorf("create bucket %s: %w", bucket, err)
+			}
+		}
+	}
+	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},`+
+		`"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::%s/*"]}]}`, bucket)
+	if err := c.SetBucketPolicy(ctx, bucket, policy); err != nil {
+		return nil, fmt.Errorf("bucket policy: %w", err)
+	}
+	if publicURL == "" {
+		scheme := "http"
+		if useSSL {
+			scheme = "https"
+		}
+		publicURL = scheme + "://" + endpoint + "/" + bucket
+	}
+	return &MinIO{c: c, bucket: bucket, baseURL: strings.TrimRight(publicURL, "/") + "/"}, nil
+}
+
+func (m *MinIO) Put(ctx context.Context, key string, r io.Reader, max int64, contentType string) (int64, error) {
+	lr := &countingReader{r: LimitReader(r, max)}
+	_, err := m.c.PutObject(ctx, m.bucket, key, lr, -1, minio.PutObjectOptions{ContentType: contentType, PartSize: partSize})
+	if err != nil {
+		// A failed multipart upload is aborted by minio-go; make sure no
+		// object is left under key either way.
+		_ = m.Delete(context.WithoutCancel(ctx), key)
+		if lr.err != nil {
+			return lr.n, lr.err
+		}
+		return lr.n, err
+	}
+	return lr.n, nil
+}
+
+func (m *MinIO) Delete(ctx context.Context, key string) error {
+	return m.c.RemoveObject(ctx, m.bucket, key, minio.RemoveObjectOptions{})
+}
+
+func (m *MinIO) URL(key string) string { return m.baseURL + key }
+
+func (m *MinIO) Source(ctx context.Context, key string) (string, error) {
+	u, err := m.c.PresignedGetObject(ctx, m.bucket, key, time.Hour, url.Values{})
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
+// Count returns how many objects are stored under prefix (tests use it to
+// prove a failed publish leaves nothing).
+func (m *MinIO) Count(ctx context.Context, prefix string) (int, error) {
+	n := 0
+	for o := range m.c.ListObjects(ctx, m.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if o.Err != nil {
+			return n, o.Err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// countingReader remembers the reader's own error (ErrTooLarge), which the
+// client would otherwise wrap.
+type countingReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
