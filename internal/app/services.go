@@ -78,7 +78,7 @@ type Service struct {
 	svr   server.Server
 	db    *gorm.DB
 	cache *cache.Cache
-	done chan error
+	done  chan error
 }
 
 // StartService opens name's database and serves it on ln (or on addr when ln

@@ -18,7 +18,7 @@ import (
 type Service struct {
 	st    *store
 	cache *cache.Cache
-	user userservice.Client
+	user  userservice.Client
 }
 
 func NewService(db *gorm.DB, c *cache.Cache, u userservice.Client) *Service {
