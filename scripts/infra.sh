@@ -27,10 +27,13 @@ install_jaeger() {
 }
 
 ensure_mariadb() {
-  mysqladmin -uroot -h127.0.0.1 ping >/dev/null 2>&1 && return 0
-  command -v mariadbd >/dev/null || command -v mysqld >/dev/null || { echo "installing mariadb-server..." >&2; apt_install mariadb-server; }
-  start-stop-daemon --start --oknodo --background --exec "$(command -v mariadbd || command -v mysqld)"
-  wait_for mariadb mysqladmin -uroot -h127.0.0.1 ping
+  if ! mysqladmin -uroot -h127.0.0.1 ping >/dev/null 2>&1; then
+    command -v mariadbd >/dev/null || command -v mysqld >/dev/null || { echo "installing mariadb-server..." >&2; apt_install mariadb-server; }
+    start-stop-daemon --start --oknodo --background --exec "$(command -v mariadbd || command -v mysqld)"
+    wait_for mariadb mysqladmin -uroot -h127.0.0.1 ping
+  fi
+  # Room for every service's pool, a second instance and the tests (default 151).
+  mysql -uroot -h127.0.0.1 -e "SET GLOBAL max_connections = GREATEST(@@max_connections, 600)"
 }
 
 ensure_redis() {

@@ -35,8 +35,9 @@ type Config struct {
 		MaxBytes int64 `mapstructure:"max_bytes"`
 	} `mapstructure:"upload"`
 	Database struct {
-		Driver string `mapstructure:"driver"`
-		DSN    string `mapstructure:"dsn"`
+		Driver       string `mapstructure:"driver"`
+		DSN          string `mapstructure:"dsn"`
+		MaxOpenConns int    `mapstructure:"max_open_conns"`
 	} `mapstructure:"database"`
 	Storage struct {
 		Driver string `mapstructure:"driver"`

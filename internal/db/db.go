@@ -57,8 +57,10 @@ func Open(cfg *config.Config, service string, models ...any) (*gorm.DB, error) {
 		gdb, err = gorm.Open(mysql.Open(dsn), gcfg)
 		if err == nil {
 			sqlDB, _ := gdb.DB()
-			sqlDB.SetMaxOpenConns(64)
-			sqlDB.SetMaxIdleConns(64)
+			// Seven services share one server: keep each pool well under
+			// MariaDB's connection limit.
+			sqlDB.SetMaxOpenConns(cfg.Database.MaxOpenConns)
+			sqlDB.SetMaxIdleConns(cfg.Database.MaxOpenConns)
 			sqlDB.SetConnMaxLifetime(time.Hour)
 			err = Migrate(gdb, service)
 		}

@@ -142,24 +142,39 @@ func clientLog(next endpoint.Endpoint) endpoint.Endpoint {
 	}
 }
 
-// serverRecover turns a handler panic into an internal error and logs it, and
-// logs handler errors that are not business errors (their detail stays here).
+// serverRecover turns a handler panic or a plain error (a database failure,
+// say) into the "internal error" business status, after logging its detail
+// here. The caller then sees code 10009 rather than a transport failure,
+// which it would report as "service unavailable".
 func serverRecover(next endpoint.Endpoint) endpoint.Endpoint {
 	return func(ctx context.Context, req, resp any) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
 				logx.Ctx(ctx).Error("panic in handler", zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
-				err = errno.Internal()
+				err = asBizStatus(ctx, errno.Internal())
 			}
 		}()
 		err = next(ctx, req, resp)
 		if err != nil {
-			if _, biz := kerrors.FromBizStatusError(err); !biz {
-				ri := rpcinfo.GetRPCInfo(ctx)
-				logx.Ctx(ctx).Error("handler failed", zap.String("method", ri.To().Method()), zap.Error(err))
-				err = errno.Internal()
-			}
+			ri := rpcinfo.GetRPCInfo(ctx)
+			logx.Ctx(ctx).Error("handler failed", zap.String("method", ri.To().Method()), zap.Error(err))
+			err = asBizStatus(ctx, errno.Internal())
 		}
 		return err
 	}
+}
+
+// asBizStatus records a business status on the call, as Kitex does for one
+// returned by the handler itself (a middleware's returned error would travel
+// as a transport exception instead).
+func asBizStatus(ctx context.Context, err error) error {
+	biz, ok := kerrors.FromBizStatusError(err)
+	if !ok {
+		return err
+	}
+	if setter, ok := rpcinfo.GetRPCInfo(ctx).Invocation().(rpcinfo.InvocationSetter); ok {
+		setter.SetBizStatusErr(biz)
+		return nil
+	}
+	return err
 }

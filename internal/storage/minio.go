@@ -114,3 +114,17 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Clear removes every object of the bucket (tests reset a deployment with it).
+func (m *MinIO) Clear(ctx context.Context) error {
+	objs := m.c.ListObjects(ctx, m.bucket, minio.ListObjectsOptions{Recursive: true})
+	for o := range objs {
+		if o.Err != nil {
+			return o.Err
+		}
+		if err := m.c.RemoveObject(ctx, m.bucket, o.Key, minio.RemoveObjectOptions{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -19,23 +19,41 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"tiktok/internal/app"
+	"tiktok/internal/auth"
 	"tiktok/internal/config"
+	"tiktok/internal/db"
 	"tiktok/internal/logx"
 	"tiktok/internal/media"
+	"tiktok/internal/storage"
 )
 
 type env struct {
 	t       *testing.T
 	url     string
 	dataDir string
-	sys     *app.System
 	cfg     *config.Config
+	tokens  *auth.Tokens
+	minio   *storage.MinIO // the remote deployment's media store
 }
 
-// start runs a fresh embedded system; mutate adjusts its configuration.
+// remoteConfig names the configuration of a running distributed deployment
+// (scripts/cluster.sh). When set, the suite drives that deployment instead of
+// starting the embedded system: the same tests, over the real components.
+var remoteConfig = os.Getenv("TIKTOK_E2E_CONFIG")
+
+func remote() bool { return remoteConfig != "" }
+
+// start runs a fresh embedded system; mutate adjusts its configuration. In
+// remote mode it empties the deployment instead (mutate cannot apply there:
+// the tests read limits from e.cfg).
 func start(t *testing.T, mutate ...func(*config.Config)) *env {
 	t.Helper()
+	if remote() {
+		return startRemote(t)
+	}
 	cfg, err := config.Load("")
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +75,56 @@ func start(t *testing.T, mutate ...func(*config.Config)) *env {
 		defer cancel()
 		sys.Shutdown(ctx)
 	})
-	return &env{t: t, url: sys.URL, dataDir: cfg.DataDir, sys: sys, cfg: cfg}
+	return &env{t: t, url: sys.URL, dataDir: cfg.DataDir, cfg: cfg, tokens: sys.Tokens}
+}
+
+// startRemote empties the running deployment (every service's tables, the
+// cache, the bucket) so each test starts from nothing, as in embedded mode.
+func startRemote(t *testing.T) *env {
+	cfg, err := config.Load(remoteConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, svc := range []string{"user", "publish", "favorite", "comment", "relation", "message"} {
+		gdb, err := db.Open(cfg, svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tables []string
+		gdb.Raw("SHOW TABLES").Scan(&tables)
+		for _, tb := range tables {
+			if tb != "schema_migrations" {
+				if err := gdb.Exec("TRUNCATE TABLE `" + tb + "`").Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		db.Close(gdb)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: cfg.Redis.Addr, DB: cfg.Redis.DB})
+	if err := rdb.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rdb.Close()
+	m := cfg.Storage.MinIO
+	store, err := storage.NewMinIO(ctx, m.Endpoint, m.AccessKey, m.SecretKey, m.Bucket, m.UseSSL, m.PublicURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, url: "http://" + cfg.HTTP.Addr, cfg: cfg, minio: store,
+		tokens: auth.New([]byte(cfg.Auth.Secret), cfg.Auth.TokenTTL)}
+}
+
+// embeddedOnly skips a test that looks inside the process (RPC and query
+// counters) or runs the binary itself.
+func embeddedOnly(t *testing.T) {
+	if remote() {
+		t.Skip("measures in-process counters; runs in the embedded suite")
+	}
 }
 
 // resp is a decoded reply; raw keeps the exact JSON for presence checks.
@@ -204,8 +271,15 @@ func (e *env) publish(token, title string) {
 	e.must(e.upload(token, title, f, "v.mp4"))
 }
 
-// mediaFiles counts stored objects (videos and covers) in the media folder.
+// mediaFiles counts stored objects (videos and covers).
 func (e *env) mediaFiles() int {
+	if e.minio != nil {
+		n, err := e.minio.Count(context.Background(), "")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return n
+	}
 	n := 0
 	filepath.Walk(filepath.Join(e.dataDir, "media"), func(_ string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {

@@ -67,15 +67,15 @@ func TestPublishListAndMedia(t *testing.T) {
 }
 
 func TestPublishBadInputsLeaveNothing(t *testing.T) {
-	const limit = 1 << 20
-	e := start(t, func(c *config.Config) { c.Upload.MaxBytes = limit })
+	e := start(t, func(c *config.Config) { c.Upload.MaxBytes = 1 << 20 })
+	limit := int(e.cfg.Upload.MaxBytes)
 	id, token := e.register("erin")
 	video, err := os.ReadFile(sample(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	forged, _ := auth.New([]byte(strings.Repeat("f", 32)), time.Hour).Sign(id)
-	expired, _ := e.sys.Tokens.SignAt(id, time.Now().Add(-e.cfg.Auth.TokenTTL-time.Minute))
+	expired, _ := e.tokens.SignAt(id, time.Now().Add(-e.cfg.Auth.TokenTTL-time.Minute))
 	big := bytes.Repeat(video, limit/len(video)+2)
 	cases := []struct {
 		name, token, title, file string
@@ -172,6 +172,7 @@ func TestFeed(t *testing.T) {
 // TestFeedCostIsFixed: a page costs the same RPCs and SQL queries whatever
 // its length (no N+1).
 func TestFeedCostIsFixed(t *testing.T) {
+	embeddedOnly(t)
 	e := start(t)
 	_, token := e.register("henry")
 	_, viewer := e.register("iris")

@@ -18,9 +18,7 @@ import (
 // on a fresh data folder must print its URL and serve the demo feed, whose
 // videos stream with Range and whose covers are JPEGs; SIGINT stops it cleanly.
 func TestServeCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	embeddedOnly(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "tiktok")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/tiktok")

@@ -340,6 +340,7 @@ func TestRelationCountersUnderConcurrency(t *testing.T) {
 // TestFriendListCostIsFixed: a user with 1,000 friends, a message with each:
 // one request, and as many SQL queries as for a user with 3 friends.
 func TestFriendListCostIsFixed(t *testing.T) {
+	embeddedOnly(t)
 	e := start(t)
 	bigID, big := e.register("many_friends")
 	smallID, small := e.register("few_friends")

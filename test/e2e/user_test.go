@@ -116,7 +116,7 @@ func TestUserInfo(t *testing.T) {
 	// A forged token (another key) and an expired one (the right key).
 	forged, _ := auth.New([]byte(strings.Repeat("x", 32)), time.Hour).Sign(id)
 	e.wantCode(e.get("/douyin/user/", kv("user_id", id, "token", forged)), int64(errno.CodeUnauthorized))
-	expired, _ := e.sys.Tokens.SignAt(id, time.Now().Add(-e.cfg.Auth.TokenTTL-time.Minute))
+	expired, _ := e.tokens.SignAt(id, time.Now().Add(-e.cfg.Auth.TokenTTL-time.Minute))
 	e.wantCode(e.get("/douyin/user/", kv("user_id", id, "token", expired)), int64(errno.CodeUnauthorized))
 	e.wantCode(e.get("/douyin/user/", kv("user_id", id, "token", "garbage")), int64(errno.CodeUnauthorized))
 }
