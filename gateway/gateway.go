@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"tiktok/gateway/compose"
@@ -93,6 +94,10 @@ func requestID(c *gin.Context) {
 		id = uuid.NewString()
 	}
 	c.Header("X-Request-Id", id)
+	if sc := trace.SpanContextFromContext(c.Request.Context()); sc.IsValid() {
+		// Lets an operator jump from a reply to its trace in Jaeger.
+		c.Header("X-Trace-Id", sc.TraceID().String())
+	}
 	c.Request = c.Request.WithContext(logx.WithRequestID(c.Request.Context(), id))
 	c.Next()
 }

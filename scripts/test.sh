@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# The test command: formatting, vet, then every test (unit and end-to-end,
-# under the race detector). Installs what the tests need when it is missing.
+# The test command. Installs and starts whatever the tests need.
+#  1. gofmt and go vet.
+#  2. Unit tests and the end-to-end suite on the embedded system, under the race detector.
+#  3. The distributed deployment (scripts/infra.sh, scripts/cluster.sh): the same
+#     end-to-end suite again over MariaDB, Redis, etcd and MinIO, then the
+#     production tests (traces in Jaeger, a service down and back, a second
+#     instance, Redis down). Everything started here is stopped by PID at the end.
+# TIKTOK_TEST_EMBEDDED_ONLY=1 skips step 3 (a quick run while developing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -11,4 +17,21 @@ if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
+
+echo "== unit and embedded end-to-end tests"
 go test -race -count=1 -timeout 30m ./... "$@"
+
+[ "${TIKTOK_TEST_EMBEDDED_ONLY:-}" = 1 ] && exit 0
+
+echo "== distributed deployment"
+trap 'bash scripts/stop.sh >/dev/null 2>&1 || true' EXIT
+bash scripts/infra.sh start
+# A small upload limit lets the suite test "too large" without a 256 MiB body.
+export TIKTOK_UPLOAD_MAX_BYTES=8388608
+bash scripts/cluster.sh start
+export TIKTOK_AUTH_SECRET=$(cat "$RUN_DIR/secret")
+export TIKTOK_E2E_CONFIG=$ROOT/deploy/production.yaml
+echo "== end-to-end suite against the distributed deployment"
+go test -count=1 -timeout 20m ./test/e2e/
+echo "== production tests: tracing, faults, scaling, Redis down"
+go test -count=1 -timeout 20m -v ./test/prod/
