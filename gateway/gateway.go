@@ -5,6 +5,7 @@ package gateway
 
 import (
 	"context"
+	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"tiktok/internal/logx"
 	"tiktok/internal/rpc"
 	"tiktok/internal/storage"
+	"tiktok/web"
 )
 
 type Gateway struct {
@@ -83,7 +85,20 @@ func (g *Gateway) Router() *gin.Engine {
 	}
 	r.GET("/static/avatar/:file", avatar)
 	r.GET("/static/background/:file", background)
+	serveWebClient(r)
 	return r
+}
+
+// serveWebClient serves the embedded browser client: the page at / and its
+// files under /app/. It speaks only the public /douyin/ API.
+func serveWebClient(r *gin.Engine) {
+	assets, _ := fs.Sub(web.Files, "static")
+	r.StaticFS("/app", http.FS(assets))
+	index, _ := web.Files.ReadFile("index.html")
+	r.GET("/", func(c *gin.Context) {
+		c.Header("Cache-Control", "no-cache")
+		c.Data(http.StatusOK, "text/html; charset=utf-8", index)
+	})
 }
 
 // requestID gives every request an id (or keeps the caller's X-Request-Id),

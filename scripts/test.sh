@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command. Installs and starts whatever the tests need.
 #  1. gofmt and go vet.
-#  2. Unit tests and the end-to-end suite on the embedded system, under the race detector.
+#  2. Unit tests and the end-to-end suite on the embedded system, under the race detector;
+#     then the web client's browser test (scripts/web-test.sh).
 #  3. The distributed deployment (scripts/infra.sh, scripts/cluster.sh): the same
 #     end-to-end suite again over MariaDB, Redis, etcd and MinIO, then the
 #     production tests (traces in Jaeger, a service down and back, a second
@@ -20,6 +21,9 @@ go vet ./...
 
 echo "== unit and embedded end-to-end tests"
 go test -race -count=1 -timeout 30m ./... "$@"
+
+echo "== web client in headless Chromium"
+bash scripts/web-test.sh
 
 [ "${TIKTOK_TEST_EMBEDDED_ONLY:-}" = 1 ] && exit 0
 

@@ -1,0 +1,179 @@
+// Browser test of the web client in Debian's Chromium (playwright-core).
+// scripts/web-test.sh starts the embedded system and sets BASE_URL and
+// SAMPLE_VIDEO. Screenshots of the main screens go to OUT_DIR.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL;
+const SAMPLE = process.env.SAMPLE_VIDEO;
+const OUT = process.env.OUT_DIR || 'test-output/web';
+mkdirSync(OUT, { recursive: true });
+const stamp = Date.now() % 1e6;
+const alice = `alice${stamp}`, bob = `bob${stamp}`;
+
+let browser, phone, desktop;
+const pageErrors = [];
+before(async () => {
+  assert.ok(BASE && SAMPLE, 'BASE_URL and SAMPLE_VIDEO must be set');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+  });
+  // Alice on a phone-sized screen, Bob on a desktop one.
+  phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
+  desktop = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  for (const p of [phone, desktop]) {
+    p.on('pageerror', (e) => pageErrors.push(String(e)));
+    p.on('dialog', (d) => { pageErrors.push('dialog opened: ' + d.message()); d.dismiss(); }); // injected script ran
+  }
+});
+after(async () => {
+  await browser?.close();
+  assert.deepEqual(pageErrors, [], 'the pages raised errors or opened dialogs');
+});
+
+const shot = (page, name) => page.screenshot({ path: `${OUT}/${name}.png` });
+
+async function signUp(page, name) {
+  await page.goto(`${BASE}/#/register`);
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Password').fill('secret123');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.waitForURL(/#\/feed$/);
+  await page.getByRole('link', { name: 'Me' }).waitFor();
+}
+
+async function videoCard(page, title) {
+  const card = page.locator('article.video', { has: page.locator('.title', { hasText: title }) }).first();
+  await card.waitFor();
+  return card;
+}
+
+test('two people: upload, feed, like, comment, follow, chat', async () => {
+  // Registration (and the login screen's errors).
+  await phone.goto(`${BASE}/#/login`);
+  await shot(phone, '01-login-phone');
+  await phone.getByLabel('Username').fill('nobody-here');
+  await phone.getByLabel('Password').fill('wrongpass');
+  await phone.getByRole('button', { name: 'Log in' }).click();
+  await phone.getByRole('alert').filter({ hasText: 'wrong username or password' }).waitFor();
+  await signUp(phone, alice);
+  await signUp(desktop, bob);
+
+  // Alice uploads a video; the progress bar runs to the end.
+  await phone.getByRole('link', { name: 'Upload' }).click();
+  await phone.getByLabel('Title').fill('My first clip <b>bold?</b>');
+  await phone.getByLabel('Video file').setInputFiles(SAMPLE);
+  await phone.getByRole('button', { name: 'Publish' }).click();
+  await phone.getByText('Published!').waitFor({ timeout: 60000 });
+  assert.equal(await phone.locator('#upload-progress').evaluate((p) => p.value), 100);
+  await shot(phone, '02-upload-phone');
+
+  // Bob finds it in the feed: the title is text, the author is Alice.
+  await desktop.goto(`${BASE}/#/feed`);
+  await desktop.reload();
+  const card = await videoCard(desktop, 'My first clip');
+  assert.equal(await card.locator('.title').textContent(), 'My first clip <b>bold?</b>');
+  assert.equal(await card.locator('.title b').count(), 0);
+  assert.equal(await card.locator('.author').textContent(), `@${alice}`);
+  await desktop.waitForFunction(() => { const v = document.querySelector('article.video.current video'); return v && !v.paused; });
+  await shot(desktop, '03-feed-desktop');
+
+  // Like: the button turns on and the count goes up.
+  const like = card.locator('button.like');
+  await like.click();
+  await assert.doesNotReject(card.locator('button.like[aria-pressed="true"]').waitFor());
+  assert.equal((await like.locator('.n').textContent()).trim(), '1');
+
+  // Comment, including markup that must stay text and run nothing.
+  await card.locator('button.comments').click();
+  const dialog = desktop.locator('dialog#comments');
+  await dialog.getByLabel('Add a comment').fill('Nice one 👍');
+  await dialog.getByRole('button', { name: 'Post' }).click();
+  await dialog.locator('.comment .text', { hasText: 'Nice one 👍' }).waitFor();
+  const xss = '<img src=x onerror="window.__xss=1;alert(1)">';
+  await dialog.getByLabel('Add a comment').fill(xss);
+  await dialog.getByRole('button', { name: 'Post' }).click();
+  await dialog.locator('.comment .text', { hasText: '<img src=x' }).waitFor();
+  assert.equal(await dialog.locator('.comment .text').first().textContent(), xss);
+  assert.equal(await dialog.locator('.comment img').count(), 0);
+  assert.equal(await desktop.evaluate(() => window.__xss), undefined);
+  await shot(desktop, '04-comments-desktop');
+  await dialog.getByRole('button', { name: 'Close comments' }).click();
+  assert.equal((await card.locator('button.comments .n').textContent()).trim(), '2');
+
+  // Bob follows Alice from the feed.
+  await card.getByRole('button', { name: 'Follow' }).click();
+  await card.getByRole('button', { name: 'Following' }).waitFor();
+
+  // Alice's profile shows the counts; she follows Bob back from his profile.
+  await phone.getByRole('link', { name: 'Me' }).click();
+  await phone.locator('.profile .name', { hasText: alice }).waitFor();
+  await phone.locator('.stats', { hasText: '1 followers' }).waitFor();
+  await phone.locator('.stats', { hasText: '1 likes received' }).waitFor();
+  await phone.locator('.thumb', { hasText: 'My first clip' }).waitFor();
+  await shot(phone, '05-profile-phone');
+  const bobId = await desktop.evaluate(() => JSON.parse(localStorage.getItem('session')).userId);
+  await phone.goto(`${BASE}/#/user/${bobId}`);
+  await phone.locator('.profile .name', { hasText: bob }).waitFor();
+  await phone.getByRole('button', { name: 'Follow' }).click();
+  await phone.locator('.stats', { hasText: '1 followers' }).waitFor();
+  // Bob's liked tab lists the video.
+  await phone.getByRole('tab', { name: 'Liked' }).click();
+  await phone.locator('.thumb', { hasText: 'My first clip' }).waitFor();
+
+  // Friends both ways; chat in both directions, each message shown once.
+  await phone.getByRole('link', { name: 'Friends' }).click();
+  await phone.locator('.friend', { hasText: bob }).click();
+  await phone.getByLabel(`Message ${bob}`).fill('hi bob');
+  await phone.getByRole('button', { name: 'Send' }).click();
+  await phone.locator('.messages li.mine', { hasText: 'hi bob' }).waitFor();
+
+  await desktop.getByRole('link', { name: 'Friends' }).click();
+  const friend = desktop.locator('.friend', { hasText: alice });
+  await friend.locator('.last', { hasText: 'hi bob' }).waitFor();
+  await shot(desktop, '06-friends-desktop');
+  await friend.click();
+  await desktop.locator('.messages li.theirs', { hasText: 'hi bob' }).waitFor();
+  await desktop.getByLabel(`Message ${alice}`).fill('hi alice <script>alert(2)</script>');
+  await desktop.getByRole('button', { name: 'Send' }).click();
+  await phone.locator('.messages li.theirs', { hasText: 'hi alice <script>' }).waitFor({ timeout: 10000 });
+  await phone.waitForTimeout(4500); // two more polls: nothing may repeat
+  assert.deepEqual(await phone.locator('.messages li').allTextContents(), ['hi bob', 'hi alice <script>alert(2)</script>']);
+  assert.deepEqual(await desktop.locator('.messages li').allTextContents(), ['hi bob', 'hi alice <script>alert(2)</script>']);
+  await shot(phone, '07-chat-phone');
+  await shot(desktop, '08-chat-desktop');
+});
+
+test('keyboard: arrow keys move through the feed', async () => {
+  await desktop.goto(`${BASE}/#/feed`);
+  await desktop.locator('article.video.current').waitFor();
+  const first = await desktop.locator('article.video.current').getAttribute('data-video-id');
+  const total = await desktop.locator('article.video').count();
+  if (total < 2) return; // nothing to move to
+  const current = () => desktop.evaluate(() => document.querySelector('article.video.current')?.dataset.videoId);
+  await desktop.locator('body').focus();
+  await desktop.keyboard.press('ArrowDown');
+  await desktop.waitForFunction((id) => document.querySelector('article.video.current')?.dataset.videoId !== id, first);
+  const second = await current();
+  await desktop.waitForTimeout(800); // let the smooth scroll settle
+  await desktop.keyboard.press('ArrowUp');
+  await desktop.waitForFunction((id) => document.querySelector('article.video.current')?.dataset.videoId === id, first, { timeout: 5000 })
+    .catch(async (e) => { throw new Error(`after ArrowUp from ${second}: current ${await current()}, want ${first}: ${e.message}`); });
+  await shot(desktop, '10-feed-keyboard-desktop');
+});
+
+test('an expired token sends the user to log in again', async () => {
+  await phone.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem('session'));
+    s.token = 'expired.or.forged';
+    localStorage.setItem('session', JSON.stringify(s));
+  });
+  await phone.goto(`${BASE}/#/friends`);
+  await phone.waitForURL(/#\/login$/);
+  await phone.getByRole('alert').filter({ hasText: 'session has expired' }).waitFor();
+  await shot(phone, '09-expired-phone');
+});
