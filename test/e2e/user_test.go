@@ -120,3 +120,18 @@ func TestUserInfo(t *testing.T) {
 	e.wantCode(e.get("/douyin/user/", kv("user_id", id, "token", expired)), int64(errno.CodeUnauthorized))
 	e.wantCode(e.get("/douyin/user/", kv("user_id", id, "token", "garbage")), int64(errno.CodeUnauthorized))
 }
+
+// The web client is served at / from the binary, with its assets.
+func TestWebClientServed(t *testing.T) {
+	e := start(t)
+	for path, want := range map[string]string{"/": "text/html", "/app/app.js": "javascript", "/app/app.css": "text/css"} {
+		res, err := http.Get(e.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Type"), want) {
+			t.Fatalf("%s: %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+	}
+}
