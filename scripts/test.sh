@@ -2,7 +2,8 @@
 # The test command. Installs and starts whatever the tests need.
 #  1. gofmt and go vet.
 #  2. Unit tests and the end-to-end suite on the embedded system, under the race detector;
-#     then the web client's browser test (scripts/web-test.sh).
+#     then the web client's browser test (scripts/web-test.sh) and a smoke run of the
+#     benchmark (scripts/bench.sh --smoke: the tooling works, no speed asserted).
 #  3. The distributed deployment (scripts/infra.sh, scripts/cluster.sh): the same
 #     end-to-end suite again over MariaDB, Redis, etcd and MinIO, then the
 #     production tests (traces in Jaeger, a service down and back, a second
@@ -25,6 +26,9 @@ go test -race -count=1 -timeout 30m ./... "$@"
 echo "== web client in headless Chromium"
 bash scripts/web-test.sh
 
+echo "== benchmark smoke run, embedded (tooling only: zero errors, exact counters)"
+bash scripts/bench.sh embedded --smoke
+
 [ "${TIKTOK_TEST_EMBEDDED_ONLY:-}" = 1 ] && exit 0
 
 echo "== distributed deployment"
@@ -39,3 +43,5 @@ echo "== end-to-end suite against the distributed deployment"
 go test -count=1 -timeout 20m ./test/e2e/
 echo "== production tests: tracing, faults, scaling, Redis down"
 go test -count=1 -timeout 20m -v ./test/prod/
+echo "== benchmark smoke run, distributed"
+bash scripts/bench.sh production --smoke

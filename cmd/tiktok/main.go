@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
@@ -18,6 +19,7 @@ import (
 	"tiktok/internal/config"
 	"tiktok/internal/logx"
 	"tiktok/internal/rpc"
+	"tiktok/internal/seed"
 )
 
 func main() {
@@ -73,6 +75,58 @@ func main() {
 	serve.Flags().StringVar(&dataDir, "data", "./data", "folder for the database files, media and generated key")
 	serve.Flags().BoolVar(&demoOn, "demo", true, "load the demo set into an empty database")
 	root.AddCommand(serve)
+
+	var seedData string
+	var small bool
+	seedCmd := &cobra.Command{
+		Use:   "seed",
+		Short: "Load the benchmark dataset into the configured database and storage",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := load()
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("data") {
+				cfg.DataDir = seedData
+			}
+			o := seed.Full
+			if small {
+				o = seed.Options{Users: 20, Videos: 40, Likes: 200, Comments: 120, Follows: 60}
+			}
+			sum, err := seed.Run(cmd.Context(), cfg, o)
+			if err != nil {
+				return err
+			}
+			return json.NewEncoder(os.Stdout).Encode(sum)
+		},
+	}
+	seedCmd.Flags().StringVar(&seedData, "data", "./data", "data folder of the embedded mode (SQLite, media)")
+	seedCmd.Flags().BoolVar(&small, "small", false, "a tiny dataset, for a smoke run")
+	root.AddCommand(seedCmd)
+
+	var checkURL string
+	checkCmd := &cobra.Command{
+		Use:   "check-likes",
+		Short: "Compare every video's favorite_count (over HTTP) with the COUNT of its likes rows",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := load()
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("data") {
+				cfg.DataDir = seedData
+			}
+			n, err := seed.CheckLikes(cmd.Context(), cfg, checkURL)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("counter check passed: %d videos, every favorite_count equals COUNT(likes)\n", n)
+			return nil
+		},
+	}
+	checkCmd.Flags().StringVar(&checkURL, "url", "http://127.0.0.1:8080", "the gateway")
+	checkCmd.Flags().StringVar(&seedData, "data", "./data", "data folder of the embedded mode")
+	root.AddCommand(checkCmd)
 
 	root.AddCommand(&cobra.Command{
 		Use:   "gateway",

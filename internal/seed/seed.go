@@ -1,0 +1,190 @@
+// Package seed loads the benchmark dataset into whichever database the
+// configuration names, through each service's own storage code: 1,000 users,
+// 2,000 videos (one real video and cover shared by all), 20,000 likes,
+// 10,000 comments and 5,000 follows. Counters need no fixing up: they are
+// counts of these rows.
+package seed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"tiktok/internal/app"
+	"tiktok/internal/config"
+	"tiktok/internal/db"
+	"tiktok/internal/media"
+	"tiktok/service/comment"
+	"tiktok/service/favorite"
+	"tiktok/service/publish"
+	"tiktok/service/relation"
+	"tiktok/service/user"
+)
+
+// Sizes of the dataset; Options can shrink them for a smoke run.
+type Options struct {
+	Users, Videos, Likes, Comments, Follows int
+}
+
+// Full is the dataset the benchmark is defined on.
+var Full = Options{Users: 1000, Videos: 2000, Likes: 20000, Comments: 10000, Follows: 5000}
+
+const Password = "pass123456"
+
+// Summary tells the load generator what it needs to know.
+type Summary struct {
+	Users    int    `json:"users"`
+	Videos   int    `json:"videos"`
+	Likes    int    `json:"likes"`
+	Comments int    `json:"comments"`
+	Follows  int    `json:"follows"`
+	HotVideo int64  `json:"hot_video"`      // the video with the most comments
+	HotCount int    `json:"hot_comments"`   // its comment count
+	FirstID  int64  `json:"first_video_id"` // video ids are FirstID..LastID
+	LastID   int64  `json:"last_video_id"`
+	Password string `json:"password"`
+	Took     string `json:"took"`
+}
+
+var ErrSeeded = errors.New("the dataset is already loaded (seed_user_0001 exists)")
+
+func Run(ctx context.Context, cfg *config.Config, o Options) (*Summary, error) {
+	start := time.Now()
+	rng := rand.New(rand.NewSource(1))
+	open := func(svc string, models ...any) (*gorm.DB, error) { return db.Open(cfg, svc, models...) }
+	udb, err := open("user", user.Models()...)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close(udb)
+	if ok, err := user.Exists(ctx, udb, "seed_user_0001"); err != nil {
+		return nil, err
+	} else if ok {
+		return nil, ErrSeeded
+	}
+	names := make([]string, o.Users)
+	for i := range names {
+		names[i] = fmt.Sprintf("seed_user_%04d", i+1)
+	}
+	users, err := user.SeedUsers(ctx, udb, names, Password)
+	if err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+
+	pdb, err := open("publish", publish.Models()...)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close(pdb)
+	store, err := app.NewStorage(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "seed-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	sample := filepath.Join(tmp, "seed.mp4")
+	if err := media.MakeSample(ctx, sample, "testsrc2", 3); err != nil {
+		return nil, err
+	}
+	videos, err := publish.SeedVideos(ctx, pdb, store, users, o.Videos, sample)
+	if err != nil {
+		return nil, fmt.Errorf("videos: %w", err)
+	}
+	author := func(i int) int64 { return users[i%len(users)] }
+
+	// Likes: seed_user_0001 likes the 120 newest videos; the rest at random.
+	likes := make([]favorite.Like, 0, o.Likes)
+	seen := map[[2]int64]bool{}
+	addLike := func(u int64, vi int) {
+		k := [2]int64{u, videos[vi]}
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		likes = append(likes, favorite.Like{UserID: u, VideoID: videos[vi], AuthorID: author(vi),
+			CreatedAtMs: time.Now().UnixMilli() - int64(o.Likes-len(likes))})
+	}
+	for i := 0; i < 120 && i < len(videos); i++ {
+		addLike(users[0], len(videos)-1-i)
+	}
+	for len(likes) < o.Likes && len(likes) < len(users)*len(videos) {
+		addLike(users[rng.Intn(len(users))], rng.Intn(len(videos)))
+	}
+	fdb, err := open("favorite", favorite.Models()...)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close(fdb)
+	if err := favorite.SeedLikes(ctx, fdb, likes); err != nil {
+		return nil, fmt.Errorf("likes: %w", err)
+	}
+
+	// Comments: the newest video gets 60, the rest land at random.
+	hot, hotN := videos[len(videos)-1], min(60, o.Comments)
+	cs := make([]comment.Comment, 0, o.Comments)
+	for i := 0; i < o.Comments; i++ {
+		v := hot
+		if i >= hotN {
+			v = videos[rng.Intn(len(videos))]
+		}
+		cs = append(cs, comment.Comment{VideoID: v, UserID: users[rng.Intn(len(users))],
+			Content: fmt.Sprintf("Seed comment %d 👍", i+1), CreatedAtMs: time.Now().UnixMilli() - int64(o.Comments-i)})
+	}
+	cdb, err := open("comment", comment.Models()...)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close(cdb)
+	if err := comment.SeedComments(ctx, cdb, cs); err != nil {
+		return nil, fmt.Errorf("comments: %w", err)
+	}
+
+	// Follows: seed_user_0001 follows the next 60 users; the rest at random.
+	fs := make([]relation.Follow, 0, o.Follows)
+	fseen := map[[2]int64]bool{}
+	addFollow := func(a, b int64) {
+		k := [2]int64{a, b}
+		if a == b || fseen[k] {
+			return
+		}
+		fseen[k] = true
+		fs = append(fs, relation.Follow{FollowerID: a, FolloweeID: b, CreatedAtMs: time.Now().UnixMilli() - int64(o.Follows-len(fs))})
+	}
+	for i := 1; i <= 60 && i < len(users); i++ {
+		addFollow(users[0], users[i])
+	}
+	for len(fs) < o.Follows && len(fs) < len(users)*(len(users)-1) {
+		addFollow(users[rng.Intn(len(users))], users[rng.Intn(len(users))])
+	}
+	rdb, err := open("relation", relation.Models()...)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close(rdb)
+	if err := relation.SeedFollows(ctx, rdb, fs); err != nil {
+		return nil, fmt.Errorf("follows: %w", err)
+	}
+
+	// Rows were written under the services' feet: drop what they cached.
+	if cfg.Redis.Addr != "" {
+		c := redis.NewClient(&redis.Options{Addr: cfg.Redis.Addr, DB: cfg.Redis.DB})
+		err := c.FlushDB(ctx).Err()
+		c.Close()
+		if err != nil {
+			return nil, fmt.Errorf("flush cache: %w", err)
+		}
+	}
+	return &Summary{Users: len(users), Videos: len(videos), Likes: len(likes), Comments: len(cs), Follows: len(fs),
+		HotVideo: hot, HotCount: hotN, FirstID: videos[0], LastID: videos[len(videos)-1], Password: Password,
+		Took: time.Since(start).Round(time.Millisecond).String()}, nil
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The load benchmark. Loads the dataset (tiktok seed), gets tokens over HTTP,
+# and drives each row with wrk (2 threads, 64 connections, 5 s warm-up, 20 s
+# measured), then checks every like counter and prints one table, with the
+# Gin ceiling measured in the same run.
+#   scripts/bench.sh embedded|production [--smoke]
+# --smoke: tiny dataset, 1 s warm-up, 3 s a row; fails unless every row ran
+# with zero errors and the counter check passed (CI runs it).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+mode=${1:-embedded}
+smoke=${2:-}
+warm=5 dur=20 seedflag=""
+if [ "$smoke" = "--smoke" ]; then warm=1 dur=3 seedflag="--small"; fi
+command -v wrk >/dev/null || { echo "installing wrk..." >&2; apt_install wrk; }
+ensure_ffmpeg
+go build -o bin/tiktok ./cmd/tiktok
+go build -o bin/ginceiling ./cmd/ginceiling
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "$mode" = production ]; then bash scripts/cluster.sh stop >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+case "$mode" in
+embedded)
+  base=http://127.0.0.1:18080
+  bin/tiktok seed --data "$work/data" $seedflag >"$work/seed.json"
+  bin/tiktok serve --http 127.0.0.1:18080 --data "$work/data" --demo=false >"$work/serve.log" 2>&1 &
+  pids+=($!)
+  service_pids() { echo "${pids[0]}"; }
+  check() { bin/tiktok check-likes --data "$work/data" --url "$base"; }
+  ;;
+production)
+  base=http://127.0.0.1:8080
+  bash scripts/infra.sh start >/dev/null
+  bash scripts/cluster.sh stop >/dev/null
+  export TIKTOK_AUTH_SECRET=${TIKTOK_AUTH_SECRET:-$( [ -f "$RUN_DIR/secret" ] && cat "$RUN_DIR/secret" || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+  echo -n "$TIKTOK_AUTH_SECRET" >"$RUN_DIR/secret"
+  # A clean slate: every service database, the cache, the bucket.
+  for s in user publish feed favorite comment relation message; do
+    mysql -uroot -h127.0.0.1 -e "DROP DATABASE IF EXISTS tiktok_$s"
+  done
+  redis-cli -h 127.0.0.1 flushdb >/dev/null
+  bin/tiktok seed --config deploy/production.yaml $seedflag >"$work/seed.json"
+  bash scripts/cluster.sh start >/dev/null
+  service_pids() { cat "$RUN_DIR"/pids/{gateway,user,feed,publish,favorite,comment,relation,message}.pid; }
+  check() { bin/tiktok check-likes --config deploy/production.yaml --url "$base"; }
+  ;;
+*) echo "usage: $0 embedded|production [--smoke]" >&2; exit 2 ;;
+esac
+bin/ginceiling --addr 127.0.0.1:18099 &
+pids+=($!)
+wait_for gateway curl -sf "$base/douyin/feed/"
+wait_for ceiling curl -sf http://127.0.0.1:18099/empty
+
+json() { python3 -c "import json,sys; print(json.load(open('$work/seed.json'))['$1'])"; }
+hot=$(json hot_video) first=$(json first_video_id) last=$(json last_video_id) users=$(json users)
+echo "dataset: $(cat "$work/seed.json")"
+for i in $(seq 1 $(( users < 64 ? users : 64 ))); do
+  curl -sf -X POST "$base/douyin/user/login/?username=$(printf 'seed_user_%04d' "$i")&password=pass123456" |
+    python3 -c "import json,sys; print(json.load(sys.stdin)['token'])"
+done >"$work/tokens"
+uid=$(curl -sf -X POST "$base/douyin/user/login/?username=seed_user_0001&password=pass123456" | python3 -c "import json,sys; print(json.load(sys.stdin)['user_id'])")
+
+rss_kb() { local t=0 p; for p in $(service_pids); do t=$((t + $(awk '/VmHWM/{print $2}' /proc/$p/status 2>/dev/null || echo 0))); done; echo $t; }
+
+# run NAME MODE URL: warm up, measure, print the RESULT fields plus RSS.
+results=()
+run() {
+  local name=$1 bmode=$2 url=$3
+  BENCH_MODE=$bmode BENCH_TOKENS=$work/tokens BENCH_FIRST_VIDEO=$first BENCH_LAST_VIDEO=$last \
+    wrk -t2 -c64 -d${warm}s -s bench/wrk.lua "$url" >/dev/null
+  local out
+  out=$(BENCH_MODE=$bmode BENCH_TOKENS=$work/tokens BENCH_FIRST_VIDEO=$first BENCH_LAST_VIDEO=$last \
+    wrk -t2 -c64 -d${dur}s -s bench/wrk.lua "$url" | grep '^RESULT')
+  results+=("$name $(echo "$out" | cut -d' ' -f2-) $(rss_kb)")
+}
+
+run "gin-empty" get "http://127.0.0.1:18099/empty"
+run "gin-feed-page" get "http://127.0.0.1:18099/feed"
+run "feed-anonymous" get "$base/douyin/feed/"
+run "feed-logged-in" auth "$base/douyin/feed/"
+run "user-info" auth "$base/douyin/user/?user_id=$uid"
+run "comment-list" auth "$base/douyin/comment/list/?video_id=$hot"
+run "like-unlike" like "$base/douyin/favorite/action/"
+check_out=$(check 2>&1) && check_ok=1 || check_ok=0
+
+empty_rps=$(echo "${results[0]}" | awk '{printf "%.1f", $2/$3}')
+feed_rps=$(echo "${results[1]}" | awk '{printf "%.1f", $2/$3}')
+echo
+echo "deployment: $mode$( [ -n "$smoke" ] && echo ' (smoke)'); wrk -t2 -c64, ${warm}s warm-up, ${dur}s measured; $(nproc) cores"
+printf '%-16s %10s %9s %9s %9s %9s %12s %10s %10s\n' row "req/s" "p50 ms" "p99 ms" "http err" "status err" "peak RSS MB" "x empty" "x feedpg"
+fail=0
+for r in "${results[@]}"; do
+  set -- $r
+  rps=$(awk -v n="$2" -v s="$3" 'BEGIN{printf "%.0f", n/s}')
+  printf '%-16s %10s %9s %9s %9s %9s %12s %10s %10s\n' "$1" "$rps" "$4" "$5" "$6" "$7" \
+    "$( [ "${1%%-*}" = gin ] && echo - || awk -v k="$8" 'BEGIN{printf "%.0f", k/1024}')" \
+    "$(awk -v a="$rps" -v b="$empty_rps" 'BEGIN{printf "%.3f", a/b}')" "$(awk -v a="$rps" -v b="$feed_rps" 'BEGIN{printf "%.3f", a/b}')"
+  if [ "$6" != 0 ] || [ "$7" != 0 ]; then fail=1; fi
+done
+echo "$check_out"
+[ "$check_ok" = 1 ] || fail=1
+if [ -n "$smoke" ] && [ "$fail" = 1 ]; then echo "smoke run failed: errors in a row or a counter mismatch" >&2; exit 1; fi
+exit 0
