@@ -29,8 +29,8 @@ func main() {
 	for i := 0; i < 30; i++ {
 		p.VideoList = append(p.VideoList, &compose.Video{
 			ID: int64(1000 + i), Title: fmt.Sprintf("Seed video %d", i),
-			PlayURL:  "http://127.0.0.1:8080/media/videos/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0.mp4",
-			CoverURL: "http://127.0.0.1:8080/media/covers/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0.jpg",
+			PlayURL:       "http://127.0.0.1:8080/media/videos/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0.mp4",
+			CoverURL:      "http://127.0.0.1:8080/media/covers/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0.jpg",
 			FavoriteCount: 12, CommentCount: 5,
 			Author: &compose.User{ID: int64(i + 1), Name: fmt.Sprintf("seed_user_%04d", i+1), FollowCount: 5, FollowerCount: 7,
 				Avatar:          fmt.Sprintf("http://127.0.0.1:8080/static/avatar/%d.png", i+1),
