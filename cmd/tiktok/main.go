@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"net/http"
+	_ "net/http/pprof"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -34,6 +36,10 @@ func main() {
 		}
 		logx.Init(cfg.Log.Level, cfg.Log.Format)
 		klog.SetLevel(klog.LevelWarn)
+		if cfg.Debug.PprofAddr != "" {
+			// Profiles of the hot paths (docs/PERFORMANCE.md): go tool pprof http://ADDR/debug/pprof/profile
+			go func() { _ = http.ListenAndServe(cfg.Debug.PprofAddr, nil) }()
+		}
 		return cfg, nil
 	}
 

@@ -57,6 +57,9 @@ type Config struct {
 		TTL     time.Duration `mapstructure:"ttl"`
 		Timeout time.Duration `mapstructure:"timeout"`
 	} `mapstructure:"redis"`
+	Debug struct {
+		PprofAddr string `mapstructure:"pprof_addr"`
+	} `mapstructure:"debug"`
 	Tracing struct {
 		Endpoint    string  `mapstructure:"endpoint"`
 		SampleRatio float64 `mapstructure:"sample_ratio"`

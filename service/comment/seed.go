@@ -6,7 +6,10 @@ import (
 	"gorm.io/gorm"
 )
 
-// SeedComments inserts comments in batches.
+// SeedComments inserts comments in batches, then recomputes the counters.
 func SeedComments(ctx context.Context, db *gorm.DB, cs []Comment) error {
-	return db.WithContext(ctx).CreateInBatches(cs, 500).Error
+	if err := db.WithContext(ctx).CreateInBatches(cs, 500).Error; err != nil {
+		return err
+	}
+	return (&store{db: db}).rebuild(ctx)
 }

@@ -22,10 +22,14 @@ type Service struct {
 }
 
 func NewService(db *gorm.DB, c *cache.Cache, p publishservice.Client) *Service {
-	return &Service{st: &store{db: db}, cache: c, publish: p}
+	s := &Service{st: &store{db: db}, cache: c, publish: p}
+	if need, err := s.st.needsRebuild(context.Background()); err == nil && need {
+		_ = s.st.rebuild(context.Background())
+	}
+	return s
 }
 
-func Models() []any { return []any{&Comment{}} }
+func Models() []any { return []any{&Comment{}, &VideoComments{}} }
 
 // video returns the video or a not-found error.
 func (s *Service) video(ctx context.Context, id int64) (*base.VideoInfo, error) {
@@ -83,7 +87,7 @@ func (s *Service) Delete(ctx context.Context, user, video, id int64) error {
 	if c.UserID != user && v.AuthorId != user {
 		return errno.Forbidden("only the comment's author or the video's author may delete it")
 	}
-	if err := s.st.delete(ctx, id); err != nil {
+	if err := s.st.delete(ctx, c); err != nil {
 		return err
 	}
 	s.cache.Invalidate(ctx, cache.Key("cmt:video", video))

@@ -5,10 +5,11 @@ import (
 	"errors"
 
 	"gorm.io/gorm"
+
+	"tiktok/internal/counter"
 )
 
-// Comment is the comments table, owned by this service. Counts are COUNTs of
-// rows (indexed by video), so they are exact by construction.
+// Comment is the comments table, owned by this service.
 type Comment struct {
 	ID          int64  `gorm:"primaryKey;autoIncrement"`
 	VideoID     int64  `gorm:"not null;index:idx_comments_video,priority:1"`
@@ -17,10 +18,25 @@ type Comment struct {
 	CreatedAtMs int64  `gorm:"not null"`
 }
 
+// VideoComments counts a video's comments, changed in the transaction that
+// adds or removes one, so it always equals the COUNT of the video's rows.
+type VideoComments struct {
+	VideoID int64 `gorm:"primaryKey;autoIncrement:false"`
+	N       int64 `gorm:"not null;default:0"`
+}
+
+func (VideoComments) TableName() string { return "comment_counts" }
+
 type store struct{ db *gorm.DB }
 
 func (s *store) create(ctx context.Context, c *Comment) error {
-	return s.db.WithContext(ctx).Create(c).Error
+	return counter.Retry(ctx, s.db, func(tx *gorm.DB) error {
+		c.ID = 0
+		if err := tx.Create(c).Error; err != nil {
+			return err
+		}
+		return counter.Add(tx, &VideoComments{}, "video_id", c.VideoID, 1, "n")
+	})
 }
 
 func (s *store) get(ctx context.Context, id int64) (*Comment, error) {
@@ -32,8 +48,15 @@ func (s *store) get(ctx context.Context, id int64) (*Comment, error) {
 	return &c, err
 }
 
-func (s *store) delete(ctx context.Context, id int64) error {
-	return s.db.WithContext(ctx).Delete(&Comment{}, id).Error
+// delete removes the comment and, only if it was there, uncounts it.
+func (s *store) delete(ctx context.Context, c *Comment) error {
+	return counter.Retry(ctx, s.db, func(tx *gorm.DB) error {
+		d := tx.Delete(&Comment{}, c.ID)
+		if d.Error != nil || d.RowsAffected != 1 {
+			return d.Error
+		}
+		return counter.Add(tx, &VideoComments{}, "video_id", c.VideoID, -1, "n")
+	})
 }
 
 // byVideo lists newest first; ids grow with time, so id order is time order.
@@ -44,21 +67,26 @@ func (s *store) byVideo(ctx context.Context, video int64) ([]Comment, error) {
 }
 
 func (s *store) counts(ctx context.Context, videos []int64) (map[int64]int64, error) {
-	out := make(map[int64]int64, len(videos))
-	if len(videos) == 0 {
-		return out, nil
+	return counter.Get(ctx, s.db, &VideoComments{}, "video_id", videos, "n")
+}
+
+// rebuild recomputes the counters from the comments table.
+func (s *store) rebuild(ctx context.Context) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("DELETE FROM comment_counts").Error; err != nil {
+			return err
+		}
+		return tx.Exec("INSERT INTO comment_counts (video_id, n) SELECT video_id, COUNT(*) FROM comments GROUP BY video_id").Error
+	})
+}
+
+func (s *store) needsRebuild(ctx context.Context) (bool, error) {
+	var rows, counters int64
+	if err := s.db.WithContext(ctx).Model(&Comment{}).Limit(1).Count(&rows).Error; err != nil {
+		return false, err
 	}
-	for _, v := range videos {
-		out[v] = 0 // zero is an answer, and is cached as one
+	if err := s.db.WithContext(ctx).Model(&VideoComments{}).Limit(1).Count(&counters).Error; err != nil {
+		return false, err
 	}
-	var rows []struct {
-		VideoID int64
-		N       int64
-	}
-	err := s.db.WithContext(ctx).Model(&Comment{}).Select("video_id, COUNT(*) AS n").
-		Where("video_id IN ?", videos).Group("video_id").Scan(&rows).Error
-	for _, r := range rows {
-		out[r.VideoID] = r.N
-	}
-	return out, err
+	return rows > 0 && counters == 0, nil
 }

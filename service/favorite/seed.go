@@ -7,7 +7,11 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// SeedLikes inserts likes in batches; duplicates are skipped as in Action.
+// SeedLikes inserts likes in batches (duplicates skipped, as in Action), then
+// recomputes the counters from the rows.
 func SeedLikes(ctx context.Context, db *gorm.DB, likes []Like) error {
-	return db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(likes, 500).Error
+	if err := db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(likes, 500).Error; err != nil {
+		return err
+	}
+	return (&store{db: db}).rebuild(ctx)
 }

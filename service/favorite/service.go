@@ -22,10 +22,14 @@ type Service struct {
 }
 
 func NewService(db *gorm.DB, c *cache.Cache, p publishservice.Client) *Service {
-	return &Service{st: &store{db: db}, cache: c, publish: p}
+	s := &Service{st: &store{db: db}, cache: c, publish: p}
+	if need, err := s.st.needsRebuild(context.Background()); err == nil && need {
+		_ = s.st.rebuild(context.Background())
+	}
+	return s
 }
 
-func Models() []any { return []any{&Like{}} }
+func Models() []any { return []any{&Like{}, &VideoLikes{}, &UserLikes{}} }
 
 // Action likes (1) or unlikes (2); both are idempotent. The video must exist.
 func (s *Service) Action(ctx context.Context, user, video int64, action int32) error {
@@ -82,15 +86,15 @@ func (s *Service) IsFavorite(ctx context.Context, viewer int64, videos []int64) 
 }
 
 func (s *Service) VideoCounts(ctx context.Context, videos []int64) (map[int64]int64, error) {
-	return cache.Batch(ctx, s.cache, "fav:video", videos, s.counter("video_id"))
+	return cache.Batch(ctx, s.cache, "fav:video", videos, s.st.videoCounts)
 }
 
 func (s *Service) UserCounts(ctx context.Context, users []int64) (map[int64]*fpb.UserCounts, error) {
-	given, err := cache.Batch(ctx, s.cache, "fav:given", users, s.counter("user_id"))
+	given, err := cache.Batch(ctx, s.cache, "fav:given", users, s.st.userCounts("given"))
 	if err != nil {
 		return nil, err
 	}
-	received, err := cache.Batch(ctx, s.cache, "fav:recv", users, s.counter("author_id"))
+	received, err := cache.Batch(ctx, s.cache, "fav:recv", users, s.st.userCounts("received"))
 	if err != nil {
 		return nil, err
 	}
@@ -99,9 +103,4 @@ func (s *Service) UserCounts(ctx context.Context, users []int64) (map[int64]*fpb
 		out[u] = &fpb.UserCounts{FavoriteCount: given[u], TotalFavorited: received[u]}
 	}
 	return out, nil
-}
-
-// counter loads COUNTs of likes grouped by col.
-func (s *Service) counter(col string) func(context.Context, []int64) (map[int64]int64, error) {
-	return func(ctx context.Context, ids []int64) (map[int64]int64, error) { return s.st.countBy(ctx, col, ids) }
 }

@@ -5,13 +5,13 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"tiktok/internal/counter"
 )
 
-// Like is the favorites table, owned by this service. One row per (user, video)
-// pair, enforced by the primary key, is what makes every counter exact: counts
-// are COUNTs of these rows, so duplicate or racing requests cannot drift them.
-// author_id is copied from the video at like time (it never changes) so that
-// total_favorited is a single indexed COUNT, not a join across services.
+// Like is the likes table, owned by this service. One row per (user, video)
+// pair, enforced by the primary key. author_id is copied from the video at
+// like time (it never changes), so received likes count per author.
 type Like struct {
 	UserID      int64 `gorm:"primaryKey;autoIncrement:false;index:idx_likes_user_time,priority:1"`
 	VideoID     int64 `gorm:"primaryKey;autoIncrement:false;index:idx_likes_video"`
@@ -19,16 +19,69 @@ type Like struct {
 	CreatedAtMs int64 `gorm:"not null;index:idx_likes_user_time,priority:2"`
 }
 
-type store struct{ db *gorm.DB }
-
-// like inserts the pair unless it exists: one statement, so a duplicate or a
-// racing like is a no-op, never a second row.
-func (s *store) like(ctx context.Context, l *Like) error {
-	return s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(l).Error
+// VideoLikes counts the likes of a video; UserLikes the likes a user gave and
+// received. They change in the transaction that adds or removes a like, and
+// only when a row really was added or removed, so they always equal COUNTs
+// of the likes table (the tests compare them).
+type VideoLikes struct {
+	VideoID int64 `gorm:"primaryKey;autoIncrement:false"`
+	N       int64 `gorm:"not null;default:0"`
 }
 
+type UserLikes struct {
+	UserID   int64 `gorm:"primaryKey;autoIncrement:false"`
+	Given    int64 `gorm:"not null;default:0"`
+	Received int64 `gorm:"not null;default:0"`
+}
+
+func (VideoLikes) TableName() string { return "video_like_counts" }
+func (UserLikes) TableName() string  { return "user_like_counts" }
+
+type store struct{ db *gorm.DB }
+
+// like inserts the pair unless it exists and, only if it was new, counts it.
+func (s *store) like(ctx context.Context, l *Like) error {
+	return counter.Retry(ctx, s.db, func(tx *gorm.DB) error {
+		r := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(l)
+		if r.Error != nil || r.RowsAffected != 1 {
+			return r.Error
+		}
+		return s.count(tx, l.VideoID, l.UserID, l.AuthorID, 1)
+	})
+}
+
+// unlike removes the pair and, only if it was there, uncounts it.
 func (s *store) unlike(ctx context.Context, user, video int64) error {
-	return s.db.WithContext(ctx).Where("user_id = ? AND video_id = ?", user, video).Delete(&Like{}).Error
+	return counter.Retry(ctx, s.db, func(tx *gorm.DB) error {
+		var l Like
+		r := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("user_id = ? AND video_id = ?", user, video).Limit(1).Find(&l)
+		if r.Error != nil || r.RowsAffected == 0 {
+			return r.Error
+		}
+		d := tx.Where("user_id = ? AND video_id = ?", user, video).Delete(&Like{})
+		if d.Error != nil || d.RowsAffected != 1 {
+			return d.Error
+		}
+		return s.count(tx, video, user, l.AuthorID, -1)
+	})
+}
+
+// count moves the three counters of one like by delta, always in the same
+// order (video, then users by id) so concurrent transactions do not deadlock.
+func (s *store) count(tx *gorm.DB, video, user, author int64, delta int64) error {
+	if err := counter.Add(tx, &VideoLikes{}, "video_id", video, delta, "n"); err != nil {
+		return err
+	}
+	given := func() error { return counter.Add(tx, &UserLikes{}, "user_id", user, delta, "given") }
+	received := func() error { return counter.Add(tx, &UserLikes{}, "user_id", author, delta, "received") }
+	first, second := given, received
+	if author < user {
+		first, second = received, given
+	}
+	if err := first(); err != nil {
+		return err
+	}
+	return second()
 }
 
 func (s *store) videoIDsOf(ctx context.Context, user int64) ([]int64, error) {
@@ -45,23 +98,43 @@ func (s *store) liked(ctx context.Context, user int64, videos []int64) ([]int64,
 	return ids, err
 }
 
-// countBy counts rows grouped by col over the given ids in one query.
-func (s *store) countBy(ctx context.Context, col string, ids []int64) (map[int64]int64, error) {
-	out := make(map[int64]int64, len(ids))
-	if len(ids) == 0 {
-		return out, nil
+func (s *store) videoCounts(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	return counter.Get(ctx, s.db, &VideoLikes{}, "video_id", ids, "n")
+}
+
+func (s *store) userCounts(col string) func(context.Context, []int64) (map[int64]int64, error) {
+	return func(ctx context.Context, ids []int64) (map[int64]int64, error) {
+		return counter.Get(ctx, s.db, &UserLikes{}, "user_id", ids, col)
 	}
-	for _, id := range ids {
-		out[id] = 0 // zero is an answer, and is cached as one
+}
+
+// rebuild recomputes every counter from the likes table (after a bulk load,
+// or on a database that predates the counters).
+func (s *store) rebuild(ctx context.Context) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, q := range []string{
+			"DELETE FROM video_like_counts",
+			"DELETE FROM user_like_counts",
+			"INSERT INTO video_like_counts (video_id, n) SELECT video_id, COUNT(*) FROM likes GROUP BY video_id",
+			"INSERT INTO user_like_counts (user_id, given, received) SELECT u, SUM(g), SUM(r) FROM (" +
+				"SELECT user_id AS u, 1 AS g, 0 AS r FROM likes UNION ALL SELECT author_id, 0, 1 FROM likes) t GROUP BY u",
+		} {
+			if err := tx.Exec(q).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// needsRebuild: likes exist but no counters (a database from before them).
+func (s *store) needsRebuild(ctx context.Context) (bool, error) {
+	var likes, counters int64
+	if err := s.db.WithContext(ctx).Model(&Like{}).Limit(1).Count(&likes).Error; err != nil {
+		return false, err
 	}
-	var rows []struct {
-		K int64
-		N int64
+	if err := s.db.WithContext(ctx).Model(&VideoLikes{}).Limit(1).Count(&counters).Error; err != nil {
+		return false, err
 	}
-	err := s.db.WithContext(ctx).Model(&Like{}).Select(col+" AS k, COUNT(*) AS n").
-		Where(col+" IN ?", ids).Group(col).Scan(&rows).Error
-	for _, r := range rows {
-		out[r.K] = r.N
-	}
-	return out, err
+	return likes > 0 && counters == 0, nil
 }

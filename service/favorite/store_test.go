@@ -24,11 +24,11 @@ func TestLikeIsIdempotentAndCountsAreRows(t *testing.T) {
 	wg.Wait()
 	s.like(ctx, &Like{UserID: 2, VideoID: 10, AuthorID: 7, CreatedAtMs: 100})
 	s.like(ctx, &Like{UserID: 2, VideoID: 11, AuthorID: 8, CreatedAtMs: 200})
-	byVideo, _ := s.countBy(ctx, "video_id", []int64{10, 11, 12})
+	byVideo, _ := s.videoCounts(ctx, []int64{10, 11, 12})
 	if byVideo[10] != 2 || byVideo[11] != 1 || byVideo[12] != 0 {
 		t.Fatalf("video counts %v", byVideo)
 	}
-	byAuthor, _ := s.countBy(ctx, "author_id", []int64{7, 8})
+	byAuthor, _ := s.userCounts("received")(ctx, []int64{7, 8})
 	if byAuthor[7] != 2 || byAuthor[8] != 1 {
 		t.Fatalf("author counts %v", byAuthor)
 	}
@@ -37,7 +37,20 @@ func TestLikeIsIdempotentAndCountsAreRows(t *testing.T) {
 	}
 	s.unlike(ctx, 1, 10)
 	s.unlike(ctx, 1, 10)
-	if byVideo, _ = s.countBy(ctx, "video_id", []int64{10}); byVideo[10] != 1 {
+	if byVideo, _ = s.videoCounts(ctx, []int64{10}); byVideo[10] != 1 {
 		t.Fatalf("after unlike %v", byVideo)
+	}
+	given, _ := s.userCounts("given")(ctx, []int64{1, 2})
+	if given[1] != 0 || given[2] != 2 {
+		t.Fatalf("given %v", given)
+	}
+	// A rebuild from the rows agrees with the counters kept along the way.
+	before, _ := s.userCounts("received")(ctx, []int64{7, 8})
+	if err := s.rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := s.userCounts("received")(ctx, []int64{7, 8})
+	if before[7] != after[7] || before[8] != after[8] {
+		t.Fatalf("rebuild %v != kept %v", after, before)
 	}
 }

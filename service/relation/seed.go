@@ -7,7 +7,11 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// SeedFollows inserts follows in batches; duplicates are skipped as in Action.
+// SeedFollows inserts follows in batches (duplicates skipped, as in Action),
+// then recomputes the counters from the rows.
 func SeedFollows(ctx context.Context, db *gorm.DB, fs []Follow) error {
-	return db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(fs, 500).Error
+	if err := db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(fs, 500).Error; err != nil {
+		return err
+	}
+	return (&store{db: db}).rebuild(ctx)
 }

@@ -22,10 +22,14 @@ type Service struct {
 }
 
 func NewService(db *gorm.DB, c *cache.Cache, u userservice.Client) *Service {
-	return &Service{st: &store{db: db}, cache: c, user: u}
+	s := &Service{st: &store{db: db}, cache: c, user: u}
+	if need, err := s.st.needsRebuild(context.Background()); err == nil && need {
+		_ = s.st.rebuild(context.Background())
+	}
+	return s
 }
 
-func Models() []any { return []any{&Follow{}} }
+func Models() []any { return []any{&Follow{}, &FollowCounts{}} }
 
 // Action follows (1) or unfollows (2); both idempotent, never yourself, and
 // the target must exist.
@@ -96,11 +100,11 @@ func (s *Service) Counts(ctx context.Context, ids []int64) (map[int64]*rpb.Count
 	if len(ids) == 0 {
 		return out, nil
 	}
-	follows, err := cache.Batch(ctx, s.cache, "rel:follows", ids, s.counter("follower_id"))
+	follows, err := cache.Batch(ctx, s.cache, "rel:follows", ids, s.st.counts("follows"))
 	if err != nil {
 		return nil, err
 	}
-	followers, err := cache.Batch(ctx, s.cache, "rel:followers", ids, s.counter("followee_id"))
+	followers, err := cache.Batch(ctx, s.cache, "rel:followers", ids, s.st.counts("followers"))
 	if err != nil {
 		return nil, err
 	}
@@ -108,9 +112,4 @@ func (s *Service) Counts(ctx context.Context, ids []int64) (map[int64]*rpb.Count
 		out[id] = &rpb.Counts{FollowCount: follows[id], FollowerCount: followers[id]}
 	}
 	return out, nil
-}
-
-// counter loads COUNTs of follows grouped by col.
-func (s *Service) counter(col string) func(context.Context, []int64) (map[int64]int64, error) {
-	return func(ctx context.Context, ids []int64) (map[int64]int64, error) { return s.st.countBy(ctx, col, ids) }
 }

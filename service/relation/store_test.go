@@ -29,13 +29,17 @@ func TestFollowsFriendsAndCounts(t *testing.T) {
 	if ids, _ := s.followers(ctx, 1); len(ids) != 2 || ids[0] != 4 {
 		t.Fatalf("followers newest first: %v", ids)
 	}
-	follows, _ := s.countBy(ctx, "follower_id", []int64{1, 2, 3})
-	followers, _ := s.countBy(ctx, "followee_id", []int64{1, 2, 3})
+	follows, _ := s.counts("follows")(ctx, []int64{1, 2, 3})
+	followers, _ := s.counts("followers")(ctx, []int64{1, 2, 3})
 	if follows[1] != 2 || follows[2] != 1 || follows[3] != 0 || followers[1] != 2 || followers[2] != 1 || followers[3] != 1 {
 		t.Fatalf("counts %v %v", follows, followers)
 	}
 	s.unfollow(ctx, 2, 1)
+	s.unfollow(ctx, 2, 1) // not followed any more: no change
 	if ids, _ := s.friends(ctx, 1); len(ids) != 0 {
 		t.Fatalf("friends after unfollow: %v", ids)
+	}
+	if f, _ := s.counts("followers")(ctx, []int64{1}); f[1] != 1 {
+		t.Fatalf("followers after unfollow: %v", f)
 	}
 }

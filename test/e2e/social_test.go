@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -385,7 +386,7 @@ func TestFriendListCostIsFixed(t *testing.T) {
 	for i, f := range friends[1000:] {
 		link(smallID, f, i)
 	}
-	for _, err := range []error{rdb.CreateInBatches(follows, 200).Error, mdb.CreateInBatches(convs, 200).Error, mdb.CreateInBatches(msgs, 200).Error} {
+	for _, err := range []error{relation.SeedFollows(context.Background(), rdb, follows), mdb.CreateInBatches(convs, 200).Error, mdb.CreateInBatches(msgs, 200).Error} {
 		if err != nil {
 			t.Fatal(err)
 		}

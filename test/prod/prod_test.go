@@ -168,10 +168,17 @@ func TestFeedTraceInJaeger(t *testing.T) {
 	_, base := setup(t)
 	_, token := register(t, base, "tracer")
 	publish(t, base, token) // a page with a video reaches every service
-	_, h := call(t, "GET", base+"/douyin/feed/", url.Values{"token": {token}})
-	traceID := h.Get("X-Trace-Id")
-	if traceID == "" {
-		t.Fatal("no X-Trace-Id header: is tracing on?")
+	// Production samples 1% of requests; a sampled traceparent forces this one.
+	traceID := fmt.Sprintf("%032x", time.Now().UnixNano())
+	req, _ := http.NewRequest("GET", base+"/douyin/feed/?token="+url.QueryEscape(token), nil)
+	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := res.Header.Get("X-Trace-Id"); got != traceID {
+		t.Fatalf("X-Trace-Id %q, want %q: is tracing on?", got, traceID)
 	}
 	want := []string{"gateway", "feed", "publish", "user", "favorite", "comment", "relation"}
 	var got map[string]int
