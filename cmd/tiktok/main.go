@@ -5,10 +5,10 @@ package main
 
 import (
 	"context"
-	"net/http"
-	_ "net/http/pprof"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
