@@ -24,9 +24,9 @@ type Composer struct {
 
 func New(c *rpc.Clients, loc *time.Location) *Composer { return &Composer{c: c, loc: loc} }
 
-// userBatch gathers the five parts of a list of users: the record (user),
-// follow counts and is_follow (relation), like counts (favorite) and work
-// count (publish).
+// userBatch gathers the parts of a list of users: the record (user), follow
+// counts and is_follow (relation), like counts (favorite) and work count
+// (publish).
 type userBatch struct {
 	infos    map[int64]*base.UserInfo
 	rel      map[int64]*relation.Counts
@@ -36,8 +36,10 @@ type userBatch struct {
 	uniqueID []int64
 }
 
-// fetchUsers schedules the batch calls for ids on g; read the batch after g.Wait.
-func (p *Composer) fetchUsers(ctx context.Context, g *errgroup.Group, viewer int64, ids []int64, degrade bool) *userBatch {
+// fetchUsers schedules the batch calls for ids on g; read the batch after
+// g.Wait. With withFavorite false the caller asks favorite for the users'
+// like counts itself, in the same call as its videos' (see videos).
+func (p *Composer) fetchUsers(ctx context.Context, g *errgroup.Group, viewer int64, ids []int64, degrade, withFavorite bool) *userBatch {
 	b := &userBatch{uniqueID: unique(ids)}
 	if len(b.uniqueID) == 0 {
 		return b
@@ -51,28 +53,21 @@ func (p *Composer) fetchUsers(ctx context.Context, g *errgroup.Group, viewer int
 		return err
 	})
 	g.Go(func() error {
-		r, err := p.c.Relation.Counts(ctx, req)
+		r, err := p.c.Relation.Stats(ctx, &base.ViewerIdsRequest{ViewerId: viewer, Ids: b.uniqueID})
 		if err == nil {
-			b.rel = r.Counts
+			b.rel, b.follows = r.Counts, r.Following
 		}
 		return optional(ctx, degrade, err)
 	})
-	if viewer > 0 {
+	if withFavorite {
 		g.Go(func() error {
-			r, err := p.c.Relation.IsFollow(ctx, &base.ViewerIdsRequest{ViewerId: viewer, Ids: b.uniqueID})
+			r, err := p.c.Favorite.Stats(ctx, &favorite.StatsRequest{UserIds: b.uniqueID})
 			if err == nil {
-				b.follows = r.Flags
+				b.favs = r.UserCounts
 			}
 			return optional(ctx, degrade, err)
 		})
 	}
-	g.Go(func() error {
-		r, err := p.c.Favorite.UserCounts(ctx, req)
-		if err == nil {
-			b.favs = r.Counts
-		}
-		return optional(ctx, degrade, err)
-	})
 	g.Go(func() error {
 		r, err := p.c.Publish.WorkCounts(ctx, req)
 		if err == nil {
@@ -103,7 +98,7 @@ func (b *userBatch) user(id int64) *User {
 // Users returns the users among ids that exist, in the order of ids.
 func (p *Composer) Users(ctx context.Context, viewer int64, ids []int64) ([]*User, error) {
 	g, gctx := errgroup.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, ids, false)
+	b := p.fetchUsers(gctx, g, viewer, ids, false, true)
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -129,6 +124,9 @@ func (p *Composer) FeedVideos(ctx context.Context, viewer int64, vs []*base.Vide
 	return p.videos(ctx, viewer, vs, true)
 }
 
+// videos makes five calls in parallel, whatever the page's length: user,
+// relation.Stats and publish.WorkCounts for the authors, favorite.Stats for
+// the videos and the authors together, comment.Counts for the videos.
 func (p *Composer) videos(ctx context.Context, viewer int64, vs []*base.VideoInfo, degrade bool) ([]*Video, error) {
 	out := make([]*Video, 0, len(vs))
 	if len(vs) == 0 {
@@ -143,31 +141,21 @@ func (p *Composer) videos(ctx context.Context, viewer int64, vs []*base.VideoInf
 	var likes, comments map[int64]int64
 	var liked map[int64]bool
 	g, gctx := errgroup.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, authors, degrade)
-	req := &base.IdsRequest{Ids: ids}
+	b := p.fetchUsers(gctx, g, viewer, authors, degrade, false)
 	g.Go(func() error {
-		r, err := p.c.Favorite.VideoCounts(gctx, req)
+		r, err := p.c.Favorite.Stats(gctx, &favorite.StatsRequest{ViewerId: viewer, VideoIds: ids, UserIds: b.uniqueID})
 		if err == nil {
-			likes = r.Counts
+			likes, liked, b.favs = r.VideoCounts, r.Liked, r.UserCounts
 		}
 		return optional(gctx, degrade, err)
 	})
 	g.Go(func() error {
-		r, err := p.c.Comment.Counts(gctx, req)
+		r, err := p.c.Comment.Counts(gctx, &base.IdsRequest{Ids: ids})
 		if err == nil {
 			comments = r.Counts
 		}
 		return optional(gctx, degrade, err)
 	})
-	if viewer > 0 {
-		g.Go(func() error {
-			r, err := p.c.Favorite.IsFavorite(gctx, &base.ViewerIdsRequest{ViewerId: viewer, Ids: ids})
-			if err == nil {
-				liked = r.Flags
-			}
-			return optional(gctx, degrade, err)
-		})
-	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -193,7 +181,7 @@ func (p *Composer) Comments(ctx context.Context, viewer int64, cs []*comment.Com
 		ids[i] = c.UserId
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, ids, false)
+	b := p.fetchUsers(gctx, g, viewer, ids, false, true)
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -228,7 +216,7 @@ func (p *Composer) Friends(ctx context.Context, viewer, owner int64, ids []int64
 		return out, nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, ids, false)
+	b := p.fetchUsers(gctx, g, viewer, ids, false, true)
 	var latest map[int64]*message.Latest
 	if viewer > 0 && viewer == owner {
 		g.Go(func() error {

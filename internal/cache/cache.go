@@ -193,3 +193,68 @@ func Batch[T any](ctx context.Context, c *Cache, prefix string, ids []int64,
 	c.setMany(ctx, fill)
 	return out, nil
 }
+
+// Group is one kind of number looked up for a list of ids: the cache keys are
+// Prefix:id, misses are loaded with Load (one query), results land in Out.
+type Group struct {
+	Prefix string
+	IDs    []int64
+	Load   func(context.Context, []int64) (map[int64]int64, error)
+	Out    map[int64]int64
+}
+
+// Numbers fills every group's Out with one MGET for all of their keys and one
+// load per group for the misses, so a page's counters and flags cost one
+// Redis round trip, not one per kind. Load must answer every id it is given
+// (zero is an answer and is cached as one).
+func Numbers(ctx context.Context, c *Cache, groups ...*Group) error {
+	var keys []string
+	for _, g := range groups {
+		if g.Out == nil {
+			g.Out = make(map[int64]int64, len(g.IDs))
+		}
+		for _, id := range g.IDs {
+			keys = append(keys, Key(g.Prefix, id))
+		}
+	}
+	var cached map[string]string
+	if c != nil {
+		cached = c.getMany(ctx, keys)
+	}
+	fill := map[string]string{}
+	for _, g := range groups {
+		var missing []int64
+		for _, id := range g.IDs {
+			s, ok := cached[Key(g.Prefix, id)]
+			if !ok {
+				missing = append(missing, id)
+				continue
+			}
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				missing = append(missing, id)
+				continue
+			}
+			g.Out[id] = n
+		}
+		if c != nil {
+			c.Hits.Add(int64(len(g.IDs) - len(missing)))
+			c.Misses.Add(int64(len(missing)))
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		loaded, err := g.Load(ctx, missing)
+		if err != nil {
+			return err
+		}
+		for _, id := range missing {
+			g.Out[id] = loaded[id]
+			fill[Key(g.Prefix, id)] = strconv.FormatInt(loaded[id], 10)
+		}
+	}
+	if c != nil {
+		c.setMany(ctx, fill)
+	}
+	return nil
+}

@@ -76,3 +76,37 @@ func TestRedisDownFallsThrough(t *testing.T) {
 	}
 	_ = redis.Nil
 }
+
+func TestNumbersOneRoundTripManyKinds(t *testing.T) {
+	c := testCache(t)
+	ctx := context.Background()
+	loads := map[string]int{}
+	loader := func(name string, mul int64) func(context.Context, []int64) (map[int64]int64, error) {
+		return func(_ context.Context, ids []int64) (map[int64]int64, error) {
+			loads[name]++
+			out := map[int64]int64{}
+			for _, id := range ids {
+				out[id] = id * mul
+			}
+			return out, nil
+		}
+	}
+	for i := 0; i < 2; i++ {
+		a := &Group{Prefix: "a", IDs: []int64{1, 2}, Load: loader("a", 10)}
+		b := &Group{Prefix: "b", IDs: []int64{2, 3}, Load: loader("b", 100)}
+		if err := Numbers(ctx, c, a, b); err != nil {
+			t.Fatal(err)
+		}
+		if a.Out[2] != 20 || b.Out[3] != 300 || len(a.Out) != 2 {
+			t.Fatalf("a %v b %v", a.Out, b.Out)
+		}
+	}
+	if loads["a"] != 1 || loads["b"] != 1 {
+		t.Fatalf("second round must hit the cache: %v", loads)
+	}
+	c.Invalidate(ctx, Key("b", 3))
+	b := &Group{Prefix: "b", IDs: []int64{3}, Load: loader("b", 100)}
+	if err := Numbers(ctx, nil, b); err != nil || b.Out[3] != 300 {
+		t.Fatal("nil cache must load")
+	}
+}

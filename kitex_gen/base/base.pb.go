@@ -195,20 +195,3 @@ func (x *CountsResponse) GetCounts() map[int64]int64 {
 	}
 	return nil
 }
-
-type FlagsResponse struct {
-	Flags map[int64]bool `protobuf:"bytes,1,rep,name=flags" json:"flags,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-}
-
-func (x *FlagsResponse) Reset() { *x = FlagsResponse{} }
-
-func (x *FlagsResponse) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
-
-func (x *FlagsResponse) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
-
-func (x *FlagsResponse) GetFlags() map[int64]bool {
-	if x != nil {
-		return x.Flags
-	}
-	return nil
-}

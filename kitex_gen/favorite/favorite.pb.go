@@ -84,19 +84,69 @@ func (x *UserCounts) GetTotalFavorited() int64 {
 	return 0
 }
 
-type UserCountsResponse struct {
-	Counts map[int64]*UserCounts `protobuf:"bytes,1,rep,name=counts" json:"counts,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+// StatsRequest asks everything a page needs from this service in one call.
+type StatsRequest struct {
+	ViewerId int64   `protobuf:"varint,1,opt,name=viewer_id" json:"viewer_id,omitempty"`
+	VideoIds []int64 `protobuf:"varint,2,rep,packed,name=video_ids" json:"video_ids,omitempty"`
+	UserIds  []int64 `protobuf:"varint,3,rep,packed,name=user_ids" json:"user_ids,omitempty"`
 }
 
-func (x *UserCountsResponse) Reset() { *x = UserCountsResponse{} }
+func (x *StatsRequest) Reset() { *x = StatsRequest{} }
 
-func (x *UserCountsResponse) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
+func (x *StatsRequest) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
 
-func (x *UserCountsResponse) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
+func (x *StatsRequest) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
 
-func (x *UserCountsResponse) GetCounts() map[int64]*UserCounts {
+func (x *StatsRequest) GetViewerId() int64 {
 	if x != nil {
-		return x.Counts
+		return x.ViewerId
+	}
+	return 0
+}
+
+func (x *StatsRequest) GetVideoIds() []int64 {
+	if x != nil {
+		return x.VideoIds
+	}
+	return nil
+}
+
+func (x *StatsRequest) GetUserIds() []int64 {
+	if x != nil {
+		return x.UserIds
+	}
+	return nil
+}
+
+type StatsResponse struct {
+	VideoCounts map[int64]int64       `protobuf:"bytes,1,rep,name=video_counts" json:"video_counts,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"` // likes per video
+	Liked       map[int64]bool        `protobuf:"bytes,2,rep,name=liked" json:"liked,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`               // the viewer likes the video
+	UserCounts  map[int64]*UserCounts `protobuf:"bytes,3,rep,name=user_counts" json:"user_counts,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`    // per user: given and received
+}
+
+func (x *StatsResponse) Reset() { *x = StatsResponse{} }
+
+func (x *StatsResponse) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
+
+func (x *StatsResponse) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
+
+func (x *StatsResponse) GetVideoCounts() map[int64]int64 {
+	if x != nil {
+		return x.VideoCounts
+	}
+	return nil
+}
+
+func (x *StatsResponse) GetLiked() map[int64]bool {
+	if x != nil {
+		return x.Liked
+	}
+	return nil
+}
+
+func (x *StatsResponse) GetUserCounts() map[int64]*UserCounts {
+	if x != nil {
+		return x.UserCounts
 	}
 	return nil
 }
@@ -104,7 +154,5 @@ func (x *UserCountsResponse) GetCounts() map[int64]*UserCounts {
 type FavoriteService interface {
 	Action(ctx context.Context, req *ActionRequest) (res *base.Empty, err error)
 	ListVideoIds(ctx context.Context, req *ListRequest) (res *base.IdsResponse, err error)
-	IsFavorite(ctx context.Context, req *base.ViewerIdsRequest) (res *base.FlagsResponse, err error)
-	VideoCounts(ctx context.Context, req *base.IdsRequest) (res *base.CountsResponse, err error)
-	UserCounts(ctx context.Context, req *base.IdsRequest) (res *UserCountsResponse, err error)
+	Stats(ctx context.Context, req *StatsRequest) (res *StatsResponse, err error)
 }

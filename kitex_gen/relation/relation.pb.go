@@ -84,19 +84,27 @@ func (x *Counts) GetFollowerCount() int64 {
 	return 0
 }
 
-type CountsResponse struct {
-	Counts map[int64]*Counts `protobuf:"bytes,1,rep,name=counts" json:"counts,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+type StatsResponse struct {
+	Counts    map[int64]*Counts `protobuf:"bytes,1,rep,name=counts" json:"counts,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Following map[int64]bool    `protobuf:"bytes,2,rep,name=following" json:"following,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"` // the viewer follows the user
 }
 
-func (x *CountsResponse) Reset() { *x = CountsResponse{} }
+func (x *StatsResponse) Reset() { *x = StatsResponse{} }
 
-func (x *CountsResponse) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
+func (x *StatsResponse) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
 
-func (x *CountsResponse) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
+func (x *StatsResponse) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
 
-func (x *CountsResponse) GetCounts() map[int64]*Counts {
+func (x *StatsResponse) GetCounts() map[int64]*Counts {
 	if x != nil {
 		return x.Counts
+	}
+	return nil
+}
+
+func (x *StatsResponse) GetFollowing() map[int64]bool {
+	if x != nil {
+		return x.Following
 	}
 	return nil
 }
@@ -106,6 +114,5 @@ type RelationService interface {
 	FollowList(ctx context.Context, req *ListRequest) (res *base.IdsResponse, err error)
 	FollowerList(ctx context.Context, req *ListRequest) (res *base.IdsResponse, err error)
 	FriendList(ctx context.Context, req *ListRequest) (res *base.IdsResponse, err error)
-	IsFollow(ctx context.Context, req *base.ViewerIdsRequest) (res *base.FlagsResponse, err error)
-	Counts(ctx context.Context, req *base.IdsRequest) (res *CountsResponse, err error)
+	Stats(ctx context.Context, req *base.ViewerIdsRequest) (res *StatsResponse, err error)
 }

@@ -25,26 +25,6 @@ func (h *Handler) ListVideoIds(ctx context.Context, req *favorite.ListRequest) (
 	return &base.IdsResponse{Ids: ids}, nil
 }
 
-func (h *Handler) IsFavorite(ctx context.Context, req *base.ViewerIdsRequest) (*base.FlagsResponse, error) {
-	m, err := h.S.IsFavorite(ctx, req.ViewerId, req.Ids)
-	if err != nil {
-		return nil, err
-	}
-	return &base.FlagsResponse{Flags: m}, nil
-}
-
-func (h *Handler) VideoCounts(ctx context.Context, req *base.IdsRequest) (*base.CountsResponse, error) {
-	m, err := h.S.VideoCounts(ctx, req.Ids)
-	if err != nil {
-		return nil, err
-	}
-	return &base.CountsResponse{Counts: m}, nil
-}
-
-func (h *Handler) UserCounts(ctx context.Context, req *base.IdsRequest) (*favorite.UserCountsResponse, error) {
-	m, err := h.S.UserCounts(ctx, req.Ids)
-	if err != nil {
-		return nil, err
-	}
-	return &favorite.UserCountsResponse{Counts: m}, nil
+func (h *Handler) Stats(ctx context.Context, req *favorite.StatsRequest) (*favorite.StatsResponse, error) {
+	return h.S.Stats(ctx, req.ViewerId, req.VideoIds, req.UserIds)
 }

@@ -67,40 +67,30 @@ func (s *Service) List(ctx context.Context, user int64) ([]int64, error) {
 	return s.st.videoIDsOf(ctx, user)
 }
 
-func (s *Service) IsFavorite(ctx context.Context, viewer int64, videos []int64) (map[int64]bool, error) {
-	out := map[int64]bool{}
-	if viewer <= 0 || len(videos) == 0 {
-		return out, nil
+// Stats answers a page's questions in one call and one cache round trip:
+// like counts of videos, whether viewer likes each, and per user the likes
+// given and received.
+func (s *Service) Stats(ctx context.Context, viewer int64, videos, users []int64) (*fpb.StatsResponse, error) {
+	likes := &cache.Group{Prefix: "fav:video", IDs: videos, Load: s.st.videoCounts}
+	given := &cache.Group{Prefix: "fav:given", IDs: users, Load: s.st.userCounts("given")}
+	recv := &cache.Group{Prefix: "fav:recv", IDs: users, Load: s.st.userCounts("received")}
+	groups := []*cache.Group{likes, given, recv}
+	var liked *cache.Group
+	if viewer > 0 && len(videos) > 0 {
+		liked = &cache.Group{Prefix: cache.Key("fav:is", viewer), IDs: videos, Load: s.st.likedFlags(viewer)}
+		groups = append(groups, liked)
 	}
-	return cache.Batch(ctx, s.cache, cache.Key("fav:is", viewer), videos, func(ctx context.Context, missing []int64) (map[int64]bool, error) {
-		m := make(map[int64]bool, len(missing))
-		for _, id := range missing {
-			m[id] = false
-		}
-		ids, err := s.st.liked(ctx, viewer, missing)
-		for _, id := range ids {
-			m[id] = true
-		}
-		return m, err
-	})
-}
-
-func (s *Service) VideoCounts(ctx context.Context, videos []int64) (map[int64]int64, error) {
-	return cache.Batch(ctx, s.cache, "fav:video", videos, s.st.videoCounts)
-}
-
-func (s *Service) UserCounts(ctx context.Context, users []int64) (map[int64]*fpb.UserCounts, error) {
-	given, err := cache.Batch(ctx, s.cache, "fav:given", users, s.st.userCounts("given"))
-	if err != nil {
+	if err := cache.Numbers(ctx, s.cache, groups...); err != nil {
 		return nil, err
 	}
-	received, err := cache.Batch(ctx, s.cache, "fav:recv", users, s.st.userCounts("received"))
-	if err != nil {
-		return nil, err
+	out := &fpb.StatsResponse{VideoCounts: likes.Out, Liked: map[int64]bool{}, UserCounts: make(map[int64]*fpb.UserCounts, len(users))}
+	if liked != nil {
+		for id, v := range liked.Out {
+			out.Liked[id] = v == 1
+		}
 	}
-	out := make(map[int64]*fpb.UserCounts, len(users))
 	for _, u := range users {
-		out[u] = &fpb.UserCounts{FavoriteCount: given[u], TotalFavorited: received[u]}
+		out.UserCounts[u] = &fpb.UserCounts{FavoriteCount: given.Out[u], TotalFavorited: recv.Out[u]}
 	}
 	return out, nil
 }

@@ -91,11 +91,21 @@ func (s *store) videoIDsOf(ctx context.Context, user int64) ([]int64, error) {
 	return ids, err
 }
 
-func (s *store) liked(ctx context.Context, user int64, videos []int64) ([]int64, error) {
-	var ids []int64
-	err := s.db.WithContext(ctx).Model(&Like{}).Where("user_id = ? AND video_id IN ?", user, videos).
-		Pluck("video_id", &ids).Error
-	return ids, err
+// likedFlags loads, for user, 1 for each of videos they like and 0 otherwise.
+func (s *store) likedFlags(user int64) func(context.Context, []int64) (map[int64]int64, error) {
+	return func(ctx context.Context, videos []int64) (map[int64]int64, error) {
+		out := make(map[int64]int64, len(videos))
+		for _, v := range videos {
+			out[v] = 0
+		}
+		var ids []int64
+		err := s.db.WithContext(ctx).Model(&Like{}).Where("user_id = ? AND video_id IN ?", user, videos).
+			Pluck("video_id", &ids).Error
+		for _, id := range ids {
+			out[id] = 1
+		}
+		return out, err
+	}
 }
 
 func (s *store) videoCounts(ctx context.Context, ids []int64) (map[int64]int64, error) {

@@ -36,18 +36,6 @@ func (h *Handler) FriendList(ctx context.Context, req *relation.ListRequest) (*b
 	return ids(h.S.FriendList(ctx, req.UserId))
 }
 
-func (h *Handler) IsFollow(ctx context.Context, req *base.ViewerIdsRequest) (*base.FlagsResponse, error) {
-	m, err := h.S.IsFollow(ctx, req.ViewerId, req.Ids)
-	if err != nil {
-		return nil, err
-	}
-	return &base.FlagsResponse{Flags: m}, nil
-}
-
-func (h *Handler) Counts(ctx context.Context, req *base.IdsRequest) (*relation.CountsResponse, error) {
-	m, err := h.S.Counts(ctx, req.Ids)
-	if err != nil {
-		return nil, err
-	}
-	return &relation.CountsResponse{Counts: m}, nil
+func (h *Handler) Stats(ctx context.Context, req *base.ViewerIdsRequest) (*relation.StatsResponse, error) {
+	return h.S.Stats(ctx, req.ViewerId, req.Ids)
 }

@@ -77,39 +77,28 @@ func (s *Service) FriendList(ctx context.Context, user int64) ([]int64, error) {
 	return s.st.friends(ctx, user)
 }
 
-func (s *Service) IsFollow(ctx context.Context, viewer int64, ids []int64) (map[int64]bool, error) {
-	out := map[int64]bool{}
-	if viewer <= 0 || len(ids) == 0 {
-		return out, nil
+// Stats answers, for ids, follow counts and whether viewer follows each, in
+// one call and one cache round trip.
+func (s *Service) Stats(ctx context.Context, viewer int64, ids []int64) (*rpb.StatsResponse, error) {
+	follows := &cache.Group{Prefix: "rel:follows", IDs: ids, Load: s.st.counts("follows")}
+	followers := &cache.Group{Prefix: "rel:followers", IDs: ids, Load: s.st.counts("followers")}
+	groups := []*cache.Group{follows, followers}
+	var following *cache.Group
+	if viewer > 0 && len(ids) > 0 {
+		following = &cache.Group{Prefix: cache.Key("rel:is", viewer), IDs: ids, Load: s.st.followingFlags(viewer)}
+		groups = append(groups, following)
 	}
-	return cache.Batch(ctx, s.cache, cache.Key("rel:is", viewer), ids, func(ctx context.Context, missing []int64) (map[int64]bool, error) {
-		m := make(map[int64]bool, len(missing))
-		for _, id := range missing {
-			m[id] = false
-		}
-		got, err := s.st.following(ctx, viewer, missing)
-		for _, id := range got {
-			m[id] = true
-		}
-		return m, err
-	})
-}
-
-func (s *Service) Counts(ctx context.Context, ids []int64) (map[int64]*rpb.Counts, error) {
-	out := make(map[int64]*rpb.Counts, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	follows, err := cache.Batch(ctx, s.cache, "rel:follows", ids, s.st.counts("follows"))
-	if err != nil {
+	if err := cache.Numbers(ctx, s.cache, groups...); err != nil {
 		return nil, err
 	}
-	followers, err := cache.Batch(ctx, s.cache, "rel:followers", ids, s.st.counts("followers"))
-	if err != nil {
-		return nil, err
-	}
+	out := &rpb.StatsResponse{Counts: make(map[int64]*rpb.Counts, len(ids)), Following: map[int64]bool{}}
 	for _, id := range ids {
-		out[id] = &rpb.Counts{FollowCount: follows[id], FollowerCount: followers[id]}
+		out.Counts[id] = &rpb.Counts{FollowCount: follows.Out[id], FollowerCount: followers.Out[id]}
+	}
+	if following != nil {
+		for id, v := range following.Out {
+			out.Following[id] = v == 1
+		}
 	}
 	return out, nil
 }

@@ -122,9 +122,19 @@ func (s *store) friends(ctx context.Context, user int64) ([]int64, error) {
 	return ids, err
 }
 
-func (s *store) following(ctx context.Context, viewer int64, ids []int64) ([]int64, error) {
-	var out []int64
-	err := s.db.WithContext(ctx).Model(&Follow{}).Where("follower_id = ? AND followee_id IN ?", viewer, ids).
-		Pluck("followee_id", &out).Error
-	return out, err
+// followingFlags loads, for viewer, 1 for each of ids they follow, else 0.
+func (s *store) followingFlags(viewer int64) func(context.Context, []int64) (map[int64]int64, error) {
+	return func(ctx context.Context, ids []int64) (map[int64]int64, error) {
+		out := make(map[int64]int64, len(ids))
+		for _, id := range ids {
+			out[id] = 0
+		}
+		var got []int64
+		err := s.db.WithContext(ctx).Model(&Follow{}).Where("follower_id = ? AND followee_id IN ?", viewer, ids).
+			Pluck("followee_id", &got).Error
+		for _, id := range got {
+			out[id] = 1
+		}
+		return out, err
+	}
 }

@@ -14,9 +14,7 @@ import (
 type Client interface {
 	Action(ctx context.Context, Req *favorite.ActionRequest, callOptions ...callopt.Option) (r *base.Empty, err error)
 	ListVideoIds(ctx context.Context, Req *favorite.ListRequest, callOptions ...callopt.Option) (r *base.IdsResponse, err error)
-	IsFavorite(ctx context.Context, Req *base.ViewerIdsRequest, callOptions ...callopt.Option) (r *base.FlagsResponse, err error)
-	VideoCounts(ctx context.Context, Req *base.IdsRequest, callOptions ...callopt.Option) (r *base.CountsResponse, err error)
-	UserCounts(ctx context.Context, Req *base.IdsRequest, callOptions ...callopt.Option) (r *favorite.UserCountsResponse, err error)
+	Stats(ctx context.Context, Req *favorite.StatsRequest, callOptions ...callopt.Option) (r *favorite.StatsResponse, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -58,17 +56,7 @@ func (p *kFavoriteServiceClient) ListVideoIds(ctx context.Context, Req *favorite
 	return p.kClient.ListVideoIds(ctx, Req)
 }
 
-func (p *kFavoriteServiceClient) IsFavorite(ctx context.Context, Req *base.ViewerIdsRequest, callOptions ...callopt.Option) (r *base.FlagsResponse, err error) {
+func (p *kFavoriteServiceClient) Stats(ctx context.Context, Req *favorite.StatsRequest, callOptions ...callopt.Option) (r *favorite.StatsResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
-	return p.kClient.IsFavorite(ctx, Req)
-}
-
-func (p *kFavoriteServiceClient) VideoCounts(ctx context.Context, Req *base.IdsRequest, callOptions ...callopt.Option) (r *base.CountsResponse, err error) {
-	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
-	return p.kClient.VideoCounts(ctx, Req)
-}
-
-func (p *kFavoriteServiceClient) UserCounts(ctx context.Context, Req *base.IdsRequest, callOptions ...callopt.Option) (r *favorite.UserCountsResponse, err error) {
-	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
-	return p.kClient.UserCounts(ctx, Req)
+	return p.kClient.Stats(ctx, Req)
 }

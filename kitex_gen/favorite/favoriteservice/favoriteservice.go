@@ -30,24 +30,10 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingUnary),
 	),
-	"IsFavorite": kitex.NewMethodInfo(
-		isFavoriteHandler,
-		newIsFavoriteArgs,
-		newIsFavoriteResult,
-		false,
-		kitex.WithStreamingMode(kitex.StreamingUnary),
-	),
-	"VideoCounts": kitex.NewMethodInfo(
-		videoCountsHandler,
-		newVideoCountsArgs,
-		newVideoCountsResult,
-		false,
-		kitex.WithStreamingMode(kitex.StreamingUnary),
-	),
-	"UserCounts": kitex.NewMethodInfo(
-		userCountsHandler,
-		newUserCountsArgs,
-		newUserCountsResult,
+	"Stats": kitex.NewMethodInfo(
+		statsHandler,
+		newStatsArgs,
+		newStatsResult,
 		false,
 		kitex.WithStreamingMode(kitex.StreamingUnary),
 	),
@@ -339,52 +325,52 @@ func (p *ListVideoIdsResult) GetResult() interface{} {
 	return p.Success
 }
 
-func isFavoriteHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+func statsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
 	switch s := arg.(type) {
 	case *streaming.Args:
 		st := s.Stream
-		req := new(base.ViewerIdsRequest)
+		req := new(favorite.StatsRequest)
 		if err := st.RecvMsg(req); err != nil {
 			return err
 		}
-		resp, err := handler.(favorite.FavoriteService).IsFavorite(ctx, req)
+		resp, err := handler.(favorite.FavoriteService).Stats(ctx, req)
 		if err != nil {
 			return err
 		}
 		return st.SendMsg(resp)
-	case *IsFavoriteArgs:
-		success, err := handler.(favorite.FavoriteService).IsFavorite(ctx, s.Req)
+	case *StatsArgs:
+		success, err := handler.(favorite.FavoriteService).Stats(ctx, s.Req)
 		if err != nil {
 			return err
 		}
-		realResult := result.(*IsFavoriteResult)
+		realResult := result.(*StatsResult)
 		realResult.Success = success
 		return nil
 	default:
 		return errInvalidMessageType
 	}
 }
-func newIsFavoriteArgs() interface{} {
-	return &IsFavoriteArgs{}
+func newStatsArgs() interface{} {
+	return &StatsArgs{}
 }
 
-func newIsFavoriteResult() interface{} {
-	return &IsFavoriteResult{}
+func newStatsResult() interface{} {
+	return &StatsResult{}
 }
 
-type IsFavoriteArgs struct {
-	Req *base.ViewerIdsRequest
+type StatsArgs struct {
+	Req *favorite.StatsRequest
 }
 
-func (p *IsFavoriteArgs) Marshal(out []byte) ([]byte, error) {
+func (p *StatsArgs) Marshal(out []byte) ([]byte, error) {
 	if !p.IsSetReq() {
 		return out, nil
 	}
 	return proto.Marshal(p.Req)
 }
 
-func (p *IsFavoriteArgs) Unmarshal(in []byte) error {
-	msg := new(base.ViewerIdsRequest)
+func (p *StatsArgs) Unmarshal(in []byte) error {
+	msg := new(favorite.StatsRequest)
 	if err := proto.Unmarshal(in, msg); err != nil {
 		return err
 	}
@@ -392,38 +378,38 @@ func (p *IsFavoriteArgs) Unmarshal(in []byte) error {
 	return nil
 }
 
-var IsFavoriteArgs_Req_DEFAULT *base.ViewerIdsRequest
+var StatsArgs_Req_DEFAULT *favorite.StatsRequest
 
-func (p *IsFavoriteArgs) GetReq() *base.ViewerIdsRequest {
+func (p *StatsArgs) GetReq() *favorite.StatsRequest {
 	if !p.IsSetReq() {
-		return IsFavoriteArgs_Req_DEFAULT
+		return StatsArgs_Req_DEFAULT
 	}
 	return p.Req
 }
 
-func (p *IsFavoriteArgs) IsSetReq() bool {
+func (p *StatsArgs) IsSetReq() bool {
 	return p.Req != nil
 }
 
-func (p *IsFavoriteArgs) GetFirstArgument() interface{} {
+func (p *StatsArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-type IsFavoriteResult struct {
-	Success *base.FlagsResponse
+type StatsResult struct {
+	Success *favorite.StatsResponse
 }
 
-var IsFavoriteResult_Success_DEFAULT *base.FlagsResponse
+var StatsResult_Success_DEFAULT *favorite.StatsResponse
 
-func (p *IsFavoriteResult) Marshal(out []byte) ([]byte, error) {
+func (p *StatsResult) Marshal(out []byte) ([]byte, error) {
 	if !p.IsSetSuccess() {
 		return out, nil
 	}
 	return proto.Marshal(p.Success)
 }
 
-func (p *IsFavoriteResult) Unmarshal(in []byte) error {
-	msg := new(base.FlagsResponse)
+func (p *StatsResult) Unmarshal(in []byte) error {
+	msg := new(favorite.StatsResponse)
 	if err := proto.Unmarshal(in, msg); err != nil {
 		return err
 	}
@@ -431,244 +417,22 @@ func (p *IsFavoriteResult) Unmarshal(in []byte) error {
 	return nil
 }
 
-func (p *IsFavoriteResult) GetSuccess() *base.FlagsResponse {
+func (p *StatsResult) GetSuccess() *favorite.StatsResponse {
 	if !p.IsSetSuccess() {
-		return IsFavoriteResult_Success_DEFAULT
+		return StatsResult_Success_DEFAULT
 	}
 	return p.Success
 }
 
-func (p *IsFavoriteResult) SetSuccess(x interface{}) {
-	p.Success = x.(*base.FlagsResponse)
+func (p *StatsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*favorite.StatsResponse)
 }
 
-func (p *IsFavoriteResult) IsSetSuccess() bool {
+func (p *StatsResult) IsSetSuccess() bool {
 	return p.Success != nil
 }
 
-func (p *IsFavoriteResult) GetResult() interface{} {
-	return p.Success
-}
-
-func videoCountsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
-	switch s := arg.(type) {
-	case *streaming.Args:
-		st := s.Stream
-		req := new(base.IdsRequest)
-		if err := st.RecvMsg(req); err != nil {
-			return err
-		}
-		resp, err := handler.(favorite.FavoriteService).VideoCounts(ctx, req)
-		if err != nil {
-			return err
-		}
-		return st.SendMsg(resp)
-	case *VideoCountsArgs:
-		success, err := handler.(favorite.FavoriteService).VideoCounts(ctx, s.Req)
-		if err != nil {
-			return err
-		}
-		realResult := result.(*VideoCountsResult)
-		realResult.Success = success
-		return nil
-	default:
-		return errInvalidMessageType
-	}
-}
-func newVideoCountsArgs() interface{} {
-	return &VideoCountsArgs{}
-}
-
-func newVideoCountsResult() interface{} {
-	return &VideoCountsResult{}
-}
-
-type VideoCountsArgs struct {
-	Req *base.IdsRequest
-}
-
-func (p *VideoCountsArgs) Marshal(out []byte) ([]byte, error) {
-	if !p.IsSetReq() {
-		return out, nil
-	}
-	return proto.Marshal(p.Req)
-}
-
-func (p *VideoCountsArgs) Unmarshal(in []byte) error {
-	msg := new(base.IdsRequest)
-	if err := proto.Unmarshal(in, msg); err != nil {
-		return err
-	}
-	p.Req = msg
-	return nil
-}
-
-var VideoCountsArgs_Req_DEFAULT *base.IdsRequest
-
-func (p *VideoCountsArgs) GetReq() *base.IdsRequest {
-	if !p.IsSetReq() {
-		return VideoCountsArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-
-func (p *VideoCountsArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *VideoCountsArgs) GetFirstArgument() interface{} {
-	return p.Req
-}
-
-type VideoCountsResult struct {
-	Success *base.CountsResponse
-}
-
-var VideoCountsResult_Success_DEFAULT *base.CountsResponse
-
-func (p *VideoCountsResult) Marshal(out []byte) ([]byte, error) {
-	if !p.IsSetSuccess() {
-		return out, nil
-	}
-	return proto.Marshal(p.Success)
-}
-
-func (p *VideoCountsResult) Unmarshal(in []byte) error {
-	msg := new(base.CountsResponse)
-	if err := proto.Unmarshal(in, msg); err != nil {
-		return err
-	}
-	p.Success = msg
-	return nil
-}
-
-func (p *VideoCountsResult) GetSuccess() *base.CountsResponse {
-	if !p.IsSetSuccess() {
-		return VideoCountsResult_Success_DEFAULT
-	}
-	return p.Success
-}
-
-func (p *VideoCountsResult) SetSuccess(x interface{}) {
-	p.Success = x.(*base.CountsResponse)
-}
-
-func (p *VideoCountsResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *VideoCountsResult) GetResult() interface{} {
-	return p.Success
-}
-
-func userCountsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
-	switch s := arg.(type) {
-	case *streaming.Args:
-		st := s.Stream
-		req := new(base.IdsRequest)
-		if err := st.RecvMsg(req); err != nil {
-			return err
-		}
-		resp, err := handler.(favorite.FavoriteService).UserCounts(ctx, req)
-		if err != nil {
-			return err
-		}
-		return st.SendMsg(resp)
-	case *UserCountsArgs:
-		success, err := handler.(favorite.FavoriteService).UserCounts(ctx, s.Req)
-		if err != nil {
-			return err
-		}
-		realResult := result.(*UserCountsResult)
-		realResult.Success = success
-		return nil
-	default:
-		return errInvalidMessageType
-	}
-}
-func newUserCountsArgs() interface{} {
-	return &UserCountsArgs{}
-}
-
-func newUserCountsResult() interface{} {
-	return &UserCountsResult{}
-}
-
-type UserCountsArgs struct {
-	Req *base.IdsRequest
-}
-
-func (p *UserCountsArgs) Marshal(out []byte) ([]byte, error) {
-	if !p.IsSetReq() {
-		return out, nil
-	}
-	return proto.Marshal(p.Req)
-}
-
-func (p *UserCountsArgs) Unmarshal(in []byte) error {
-	msg := new(base.IdsRequest)
-	if err := proto.Unmarshal(in, msg); err != nil {
-		return err
-	}
-	p.Req = msg
-	return nil
-}
-
-var UserCountsArgs_Req_DEFAULT *base.IdsRequest
-
-func (p *UserCountsArgs) GetReq() *base.IdsRequest {
-	if !p.IsSetReq() {
-		return UserCountsArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-
-func (p *UserCountsArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *UserCountsArgs) GetFirstArgument() interface{} {
-	return p.Req
-}
-
-type UserCountsResult struct {
-	Success *favorite.UserCountsResponse
-}
-
-var UserCountsResult_Success_DEFAULT *favorite.UserCountsResponse
-
-func (p *UserCountsResult) Marshal(out []byte) ([]byte, error) {
-	if !p.IsSetSuccess() {
-		return out, nil
-	}
-	return proto.Marshal(p.Success)
-}
-
-func (p *UserCountsResult) Unmarshal(in []byte) error {
-	msg := new(favorite.UserCountsResponse)
-	if err := proto.Unmarshal(in, msg); err != nil {
-		return err
-	}
-	p.Success = msg
-	return nil
-}
-
-func (p *UserCountsResult) GetSuccess() *favorite.UserCountsResponse {
-	if !p.IsSetSuccess() {
-		return UserCountsResult_Success_DEFAULT
-	}
-	return p.Success
-}
-
-func (p *UserCountsResult) SetSuccess(x interface{}) {
-	p.Success = x.(*favorite.UserCountsResponse)
-}
-
-func (p *UserCountsResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *UserCountsResult) GetResult() interface{} {
+func (p *StatsResult) GetResult() interface{} {
 	return p.Success
 }
 
@@ -702,31 +466,11 @@ func (p *kClient) ListVideoIds(ctx context.Context, Req *favorite.ListRequest) (
 	return _result.GetSuccess(), nil
 }
 
-func (p *kClient) IsFavorite(ctx context.Context, Req *base.ViewerIdsRequest) (r *base.FlagsResponse, err error) {
-	var _args IsFavoriteArgs
+func (p *kClient) Stats(ctx context.Context, Req *favorite.StatsRequest) (r *favorite.StatsResponse, err error) {
+	var _args StatsArgs
 	_args.Req = Req
-	var _result IsFavoriteResult
-	if err = p.c.Call(ctx, "IsFavorite", &_args, &_result); err != nil {
-		return
-	}
-	return _result.GetSuccess(), nil
-}
-
-func (p *kClient) VideoCounts(ctx context.Context, Req *base.IdsRequest) (r *base.CountsResponse, err error) {
-	var _args VideoCountsArgs
-	_args.Req = Req
-	var _result VideoCountsResult
-	if err = p.c.Call(ctx, "VideoCounts", &_args, &_result); err != nil {
-		return
-	}
-	return _result.GetSuccess(), nil
-}
-
-func (p *kClient) UserCounts(ctx context.Context, Req *base.IdsRequest) (r *favorite.UserCountsResponse, err error) {
-	var _args UserCountsArgs
-	_args.Req = Req
-	var _result UserCountsResult
-	if err = p.c.Call(ctx, "UserCounts", &_args, &_result); err != nil {
+	var _result StatsResult
+	if err = p.c.Call(ctx, "Stats", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

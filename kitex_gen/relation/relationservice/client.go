@@ -16,8 +16,7 @@ type Client interface {
 	FollowList(ctx context.Context, Req *relation.ListRequest, callOptions ...callopt.Option) (r *base.IdsResponse, err error)
 	FollowerList(ctx context.Context, Req *relation.ListRequest, callOptions ...callopt.Option) (r *base.IdsResponse, err error)
 	FriendList(ctx context.Context, Req *relation.ListRequest, callOptions ...callopt.Option) (r *base.IdsResponse, err error)
-	IsFollow(ctx context.Context, Req *base.ViewerIdsRequest, callOptions ...callopt.Option) (r *base.FlagsResponse, err error)
-	Counts(ctx context.Context, Req *base.IdsRequest, callOptions ...callopt.Option) (r *relation.CountsResponse, err error)
+	Stats(ctx context.Context, Req *base.ViewerIdsRequest, callOptions ...callopt.Option) (r *relation.StatsResponse, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -69,12 +68,7 @@ func (p *kRelationServiceClient) FriendList(ctx context.Context, Req *relation.L
 	return p.kClient.FriendList(ctx, Req)
 }
 
-func (p *kRelationServiceClient) IsFollow(ctx context.Context, Req *base.ViewerIdsRequest, callOptions ...callopt.Option) (r *base.FlagsResponse, err error) {
+func (p *kRelationServiceClient) Stats(ctx context.Context, Req *base.ViewerIdsRequest, callOptions ...callopt.Option) (r *relation.StatsResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
-	return p.kClient.IsFollow(ctx, Req)
-}
-
-func (p *kRelationServiceClient) Counts(ctx context.Context, Req *base.IdsRequest, callOptions ...callopt.Option) (r *relation.CountsResponse, err error) {
-	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
-	return p.kClient.Counts(ctx, Req)
+	return p.kClient.Stats(ctx, Req)
 }

@@ -44,17 +44,10 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingUnary),
 	),
-	"IsFollow": kitex.NewMethodInfo(
-		isFollowHandler,
-		newIsFollowArgs,
-		newIsFollowResult,
-		false,
-		kitex.WithStreamingMode(kitex.StreamingUnary),
-	),
-	"Counts": kitex.NewMethodInfo(
-		countsHandler,
-		newCountsArgs,
-		newCountsResult,
+	"Stats": kitex.NewMethodInfo(
+		statsHandler,
+		newStatsArgs,
+		newStatsResult,
 		false,
 		kitex.WithStreamingMode(kitex.StreamingUnary),
 	),
@@ -568,7 +561,7 @@ func (p *FriendListResult) GetResult() interface{} {
 	return p.Success
 }
 
-func isFollowHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+func statsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
 	switch s := arg.(type) {
 	case *streaming.Args:
 		st := s.Stream
@@ -576,43 +569,43 @@ func isFollowHandler(ctx context.Context, handler interface{}, arg, result inter
 		if err := st.RecvMsg(req); err != nil {
 			return err
 		}
-		resp, err := handler.(relation.RelationService).IsFollow(ctx, req)
+		resp, err := handler.(relation.RelationService).Stats(ctx, req)
 		if err != nil {
 			return err
 		}
 		return st.SendMsg(resp)
-	case *IsFollowArgs:
-		success, err := handler.(relation.RelationService).IsFollow(ctx, s.Req)
+	case *StatsArgs:
+		success, err := handler.(relation.RelationService).Stats(ctx, s.Req)
 		if err != nil {
 			return err
 		}
-		realResult := result.(*IsFollowResult)
+		realResult := result.(*StatsResult)
 		realResult.Success = success
 		return nil
 	default:
 		return errInvalidMessageType
 	}
 }
-func newIsFollowArgs() interface{} {
-	return &IsFollowArgs{}
+func newStatsArgs() interface{} {
+	return &StatsArgs{}
 }
 
-func newIsFollowResult() interface{} {
-	return &IsFollowResult{}
+func newStatsResult() interface{} {
+	return &StatsResult{}
 }
 
-type IsFollowArgs struct {
+type StatsArgs struct {
 	Req *base.ViewerIdsRequest
 }
 
-func (p *IsFollowArgs) Marshal(out []byte) ([]byte, error) {
+func (p *StatsArgs) Marshal(out []byte) ([]byte, error) {
 	if !p.IsSetReq() {
 		return out, nil
 	}
 	return proto.Marshal(p.Req)
 }
 
-func (p *IsFollowArgs) Unmarshal(in []byte) error {
+func (p *StatsArgs) Unmarshal(in []byte) error {
 	msg := new(base.ViewerIdsRequest)
 	if err := proto.Unmarshal(in, msg); err != nil {
 		return err
@@ -621,38 +614,38 @@ func (p *IsFollowArgs) Unmarshal(in []byte) error {
 	return nil
 }
 
-var IsFollowArgs_Req_DEFAULT *base.ViewerIdsRequest
+var StatsArgs_Req_DEFAULT *base.ViewerIdsRequest
 
-func (p *IsFollowArgs) GetReq() *base.ViewerIdsRequest {
+func (p *StatsArgs) GetReq() *base.ViewerIdsRequest {
 	if !p.IsSetReq() {
-		return IsFollowArgs_Req_DEFAULT
+		return StatsArgs_Req_DEFAULT
 	}
 	return p.Req
 }
 
-func (p *IsFollowArgs) IsSetReq() bool {
+func (p *StatsArgs) IsSetReq() bool {
 	return p.Req != nil
 }
 
-func (p *IsFollowArgs) GetFirstArgument() interface{} {
+func (p *StatsArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-type IsFollowResult struct {
-	Success *base.FlagsResponse
+type StatsResult struct {
+	Success *relation.StatsResponse
 }
 
-var IsFollowResult_Success_DEFAULT *base.FlagsResponse
+var StatsResult_Success_DEFAULT *relation.StatsResponse
 
-func (p *IsFollowResult) Marshal(out []byte) ([]byte, error) {
+func (p *StatsResult) Marshal(out []byte) ([]byte, error) {
 	if !p.IsSetSuccess() {
 		return out, nil
 	}
 	return proto.Marshal(p.Success)
 }
 
-func (p *IsFollowResult) Unmarshal(in []byte) error {
-	msg := new(base.FlagsResponse)
+func (p *StatsResult) Unmarshal(in []byte) error {
+	msg := new(relation.StatsResponse)
 	if err := proto.Unmarshal(in, msg); err != nil {
 		return err
 	}
@@ -660,133 +653,22 @@ func (p *IsFollowResult) Unmarshal(in []byte) error {
 	return nil
 }
 
-func (p *IsFollowResult) GetSuccess() *base.FlagsResponse {
+func (p *StatsResult) GetSuccess() *relation.StatsResponse {
 	if !p.IsSetSuccess() {
-		return IsFollowResult_Success_DEFAULT
+		return StatsResult_Success_DEFAULT
 	}
 	return p.Success
 }
 
-func (p *IsFollowResult) SetSuccess(x interface{}) {
-	p.Success = x.(*base.FlagsResponse)
+func (p *StatsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*relation.StatsResponse)
 }
 
-func (p *IsFollowResult) IsSetSuccess() bool {
+func (p *StatsResult) IsSetSuccess() bool {
 	return p.Success != nil
 }
 
-func (p *IsFollowResult) GetResult() interface{} {
-	return p.Success
-}
-
-func countsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
-	switch s := arg.(type) {
-	case *streaming.Args:
-		st := s.Stream
-		req := new(base.IdsRequest)
-		if err := st.RecvMsg(req); err != nil {
-			return err
-		}
-		resp, err := handler.(relation.RelationService).Counts(ctx, req)
-		if err != nil {
-			return err
-		}
-		return st.SendMsg(resp)
-	case *CountsArgs:
-		success, err := handler.(relation.RelationService).Counts(ctx, s.Req)
-		if err != nil {
-			return err
-		}
-		realResult := result.(*CountsResult)
-		realResult.Success = success
-		return nil
-	default:
-		return errInvalidMessageType
-	}
-}
-func newCountsArgs() interface{} {
-	return &CountsArgs{}
-}
-
-func newCountsResult() interface{} {
-	return &CountsResult{}
-}
-
-type CountsArgs struct {
-	Req *base.IdsRequest
-}
-
-func (p *CountsArgs) Marshal(out []byte) ([]byte, error) {
-	if !p.IsSetReq() {
-		return out, nil
-	}
-	return proto.Marshal(p.Req)
-}
-
-func (p *CountsArgs) Unmarshal(in []byte) error {
-	msg := new(base.IdsRequest)
-	if err := proto.Unmarshal(in, msg); err != nil {
-		return err
-	}
-	p.Req = msg
-	return nil
-}
-
-var CountsArgs_Req_DEFAULT *base.IdsRequest
-
-func (p *CountsArgs) GetReq() *base.IdsRequest {
-	if !p.IsSetReq() {
-		return CountsArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-
-func (p *CountsArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *CountsArgs) GetFirstArgument() interface{} {
-	return p.Req
-}
-
-type CountsResult struct {
-	Success *relation.CountsResponse
-}
-
-var CountsResult_Success_DEFAULT *relation.CountsResponse
-
-func (p *CountsResult) Marshal(out []byte) ([]byte, error) {
-	if !p.IsSetSuccess() {
-		return out, nil
-	}
-	return proto.Marshal(p.Success)
-}
-
-func (p *CountsResult) Unmarshal(in []byte) error {
-	msg := new(relation.CountsResponse)
-	if err := proto.Unmarshal(in, msg); err != nil {
-		return err
-	}
-	p.Success = msg
-	return nil
-}
-
-func (p *CountsResult) GetSuccess() *relation.CountsResponse {
-	if !p.IsSetSuccess() {
-		return CountsResult_Success_DEFAULT
-	}
-	return p.Success
-}
-
-func (p *CountsResult) SetSuccess(x interface{}) {
-	p.Success = x.(*relation.CountsResponse)
-}
-
-func (p *CountsResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *CountsResult) GetResult() interface{} {
+func (p *StatsResult) GetResult() interface{} {
 	return p.Success
 }
 
@@ -840,21 +722,11 @@ func (p *kClient) FriendList(ctx context.Context, Req *relation.ListRequest) (r 
 	return _result.GetSuccess(), nil
 }
 
-func (p *kClient) IsFollow(ctx context.Context, Req *base.ViewerIdsRequest) (r *base.FlagsResponse, err error) {
-	var _args IsFollowArgs
+func (p *kClient) Stats(ctx context.Context, Req *base.ViewerIdsRequest) (r *relation.StatsResponse, err error) {
+	var _args StatsArgs
 	_args.Req = Req
-	var _result IsFollowResult
-	if err = p.c.Call(ctx, "IsFollow", &_args, &_result); err != nil {
-		return
-	}
-	return _result.GetSuccess(), nil
-}
-
-func (p *kClient) Counts(ctx context.Context, Req *base.IdsRequest) (r *relation.CountsResponse, err error) {
-	var _args CountsArgs
-	_args.Req = Req
-	var _result CountsResult
-	if err = p.c.Call(ctx, "Counts", &_args, &_result); err != nil {
+	var _result StatsResult
+	if err = p.c.Call(ctx, "Stats", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil
