@@ -6,8 +6,6 @@ package counter
 
 import (
 	"context"
-	"strings"
-	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -43,27 +41,4 @@ func Get(ctx context.Context, db *gorm.DB, model any, idCol string, ids []int64,
 		out[r.K] = r.N
 	}
 	return out, err
-}
-
-// Retry runs fn in a transaction, again when the database broke a deadlock
-// or a lock wait (MySQL), a bounded number of times.
-func Retry(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		err = db.WithContext(ctx).Transaction(fn)
-		if err == nil || !retryable(err) {
-			return err
-		}
-		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
-	}
-	return err
-}
-
-func retryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	s := err.Error()
-	return strings.Contains(s, "Deadlock found") || strings.Contains(s, "Lock wait timeout") ||
-		strings.Contains(s, "database is locked")
 }

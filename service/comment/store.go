@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"tiktok/internal/counter"
+	"tiktok/internal/db"
 )
 
 // Comment is the comments table, owned by this service.
@@ -30,7 +31,7 @@ func (VideoComments) TableName() string { return "comment_counts" }
 type store struct{ db *gorm.DB }
 
 func (s *store) create(ctx context.Context, c *Comment) error {
-	return counter.Retry(ctx, s.db, func(tx *gorm.DB) error {
+	return db.Write(ctx, s.db, func(tx *gorm.DB) error {
 		c.ID = 0
 		if err := tx.Create(c).Error; err != nil {
 			return err
@@ -50,7 +51,7 @@ func (s *store) get(ctx context.Context, id int64) (*Comment, error) {
 
 // delete removes the comment and, only if it was there, uncounts it.
 func (s *store) delete(ctx context.Context, c *Comment) error {
-	return counter.Retry(ctx, s.db, func(tx *gorm.DB) error {
+	return db.Write(ctx, s.db, func(tx *gorm.DB) error {
 		d := tx.Delete(&Comment{}, c.ID)
 		if d.Error != nil || d.RowsAffected != 1 {
 			return d.Error

@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"tiktok/internal/counter"
+	"tiktok/internal/db"
 )
 
 // Like is the likes table, owned by this service. One row per (user, video)
@@ -41,7 +42,7 @@ type store struct{ db *gorm.DB }
 
 // like inserts the pair unless it exists and, only if it was new, counts it.
 func (s *store) like(ctx context.Context, l *Like) error {
-	return counter.Retry(ctx, s.db, func(tx *gorm.DB) error {
+	return db.Write(ctx, s.db, func(tx *gorm.DB) error {
 		r := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(l)
 		if r.Error != nil || r.RowsAffected != 1 {
 			return r.Error
@@ -52,7 +53,7 @@ func (s *store) like(ctx context.Context, l *Like) error {
 
 // unlike removes the pair and, only if it was there, uncounts it.
 func (s *store) unlike(ctx context.Context, user, video int64) error {
-	return counter.Retry(ctx, s.db, func(tx *gorm.DB) error {
+	return db.Write(ctx, s.db, func(tx *gorm.DB) error {
 		var l Like
 		r := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("user_id = ? AND video_id = ?", user, video).Limit(1).Find(&l)
 		if r.Error != nil || r.RowsAffected == 0 {

@@ -6,6 +6,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"tiktok/internal/db"
 )
 
 // Conversation serialises sends between two users: its row is locked while a
@@ -42,7 +44,7 @@ type store struct{ db *gorm.DB }
 // insert gives m the conversation's next time (now, or one past the last
 // message if that is not earlier) and stores it, in one transaction.
 func (s *store) insert(ctx context.Context, m *Message, now int64) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.Write(ctx, s.db, func(tx *gorm.DB) error {
 		err := tx.Clauses(clause.OnConflict{
 			Columns: []clause.Column{{Name: "conv_key"}},
 			DoUpdates: clause.Set{{Column: clause.Column{Name: "last_time"},

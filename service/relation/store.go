@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"tiktok/internal/counter"
+	"tiktok/internal/db"
 )
 
 // Follow is the follows table, owned by this service: one row per (follower,
@@ -31,7 +32,7 @@ func (FollowCounts) TableName() string { return "follow_counts" }
 type store struct{ db *gorm.DB }
 
 func (s *store) follow(ctx context.Context, f *Follow) error {
-	return counter.Retry(ctx, s.db, func(tx *gorm.DB) error {
+	return db.Write(ctx, s.db, func(tx *gorm.DB) error {
 		r := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(f)
 		if r.Error != nil || r.RowsAffected != 1 {
 			return r.Error
@@ -41,7 +42,7 @@ func (s *store) follow(ctx context.Context, f *Follow) error {
 }
 
 func (s *store) unfollow(ctx context.Context, from, to int64) error {
-	return counter.Retry(ctx, s.db, func(tx *gorm.DB) error {
+	return db.Write(ctx, s.db, func(tx *gorm.DB) error {
 		d := tx.Where("follower_id = ? AND followee_id = ?", from, to).Delete(&Follow{})
 		if d.Error != nil || d.RowsAffected != 1 {
 			return d.Error
