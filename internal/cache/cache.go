@@ -258,3 +258,32 @@ func Numbers(ctx context.Context, c *Cache, groups ...*Group) error {
 	}
 	return nil
 }
+
+// Get returns the live value of key into v (JSON); false on a miss, a
+// tombstone or any Redis trouble.
+func (c *Cache) Get(ctx context.Context, key string, v any) bool {
+	got := c.getMany(ctx, []string{key})
+	s, ok := got[key]
+	if !ok {
+		if c != nil {
+			c.Misses.Add(1)
+		}
+		return false
+	}
+	if json.Unmarshal([]byte(s), v) != nil {
+		return false
+	}
+	c.Hits.Add(1)
+	return true
+}
+
+// Fill stores v (JSON) under key unless the key holds something, a tombstone
+// included.
+func (c *Cache) Fill(ctx context.Context, key string, v any) {
+	if c == nil {
+		return
+	}
+	if b, err := json.Marshal(v); err == nil {
+		c.setMany(ctx, map[string]string{key: string(b)})
+	}
+}

@@ -110,3 +110,26 @@ func TestNumbersOneRoundTripManyKinds(t *testing.T) {
 		t.Fatal("nil cache must load")
 	}
 }
+
+func TestGetFillAndTombstone(t *testing.T) {
+	c := testCache(t)
+	ctx := context.Background()
+	var v []int
+	if c.Get(ctx, "w", &v) {
+		t.Fatal("hit on an empty cache")
+	}
+	c.Fill(ctx, "w", []int{1, 2})
+	if !c.Get(ctx, "w", &v) || len(v) != 2 {
+		t.Fatalf("fill then get: %v", v)
+	}
+	c.Invalidate(ctx, "w")
+	c.Fill(ctx, "w", []int{9}) // a racing fill of an old value loses to the tombstone
+	if c.Get(ctx, "w", &v) && len(v) == 1 {
+		t.Fatal("tombstone overwritten")
+	}
+	var nilCache *Cache
+	nilCache.Fill(ctx, "w", 1)
+	if nilCache.Get(ctx, "w", &v) {
+		t.Fatal("nil cache hit")
+	}
+}

@@ -6,6 +6,7 @@ package publish
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path"
 	"strings"
@@ -100,7 +101,7 @@ func (s *Service) Create(ctx context.Context, author int64, title, videoKey stri
 	if err := s.st.insert(ctx, row, s.now().UnixMilli()); err != nil {
 		return nil, err
 	}
-	s.cache.Invalidate(ctx, cache.Key("video", row.ID), cache.Key("works", author))
+	s.cache.Invalidate(ctx, cache.Key("video", row.ID), cache.Key("works", author), newestKey)
 	return s.info(row), nil
 }
 
@@ -119,9 +120,40 @@ func (s *Service) infos(vs []Video) []*base.VideoInfo {
 	return out
 }
 
+// newestKey caches the newest videos: every first feed page is cut from it,
+// so the common request costs no SQL. A publish invalidates it.
+const (
+	newestKey = "publish:newest"
+	newestLen = 60
+)
+
 func (s *Service) ListBefore(ctx context.Context, beforeMs int64, limit int) ([]*base.VideoInfo, error) {
 	if limit <= 0 || limit > 100 {
 		limit = 30
+	}
+	if s.cache != nil && limit <= newestLen {
+		var newest []Video
+		if !s.cache.Get(ctx, newestKey, &newest) {
+			var err error
+			if newest, err = s.st.before(ctx, math.MaxInt64, newestLen); err != nil {
+				return nil, err
+			}
+			s.cache.Fill(ctx, newestKey, newest)
+		}
+		// Serve from the window when it holds the whole answer: enough
+		// videos before beforeMs, or every video there is.
+		var page []Video
+		for _, v := range newest {
+			if v.CreatedAtMs < beforeMs {
+				page = append(page, v)
+				if len(page) == limit {
+					break
+				}
+			}
+		}
+		if len(page) == limit || len(newest) < newestLen {
+			return s.infos(page), nil
+		}
 	}
 	vs, err := s.st.before(ctx, beforeMs, limit)
 	return s.infos(vs), err
