@@ -61,7 +61,7 @@ func (s *Service) Create(ctx context.Context, user, video int64, content string)
 	if err := s.st.create(ctx, c); err != nil {
 		return nil, err
 	}
-	s.cache.Invalidate(ctx, cache.Key("cmt:video", video))
+	s.cache.Invalidate(ctx, cache.Key("cmt:video", video), cache.Key("cmt:list", video))
 	return info(c), nil
 }
 
@@ -90,7 +90,7 @@ func (s *Service) Delete(ctx context.Context, user, video, id int64) error {
 	if err := s.st.delete(ctx, c); err != nil {
 		return err
 	}
-	s.cache.Invalidate(ctx, cache.Key("cmt:video", video))
+	s.cache.Invalidate(ctx, cache.Key("cmt:video", video), cache.Key("cmt:list", video))
 	return nil
 }
 
@@ -98,9 +98,16 @@ func (s *Service) List(ctx context.Context, video int64) ([]*cpb.CommentInfo, er
 	if _, err := s.video(ctx, video); err != nil {
 		return nil, err
 	}
-	cs, err := s.st.byVideo(ctx, video)
-	if err != nil {
-		return nil, err
+	// A video's comment list is cached whole, and invalidated by every post
+	// or delete on it, like the counts.
+	var cs []Comment
+	key := cache.Key("cmt:list", video)
+	if !s.cache.Get(ctx, key, &cs) {
+		var err error
+		if cs, err = s.st.byVideo(ctx, video); err != nil {
+			return nil, err
+		}
+		s.cache.Fill(ctx, key, cs)
 	}
 	out := make([]*cpb.CommentInfo, len(cs))
 	for i := range cs {
