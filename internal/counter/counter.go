@@ -42,3 +42,19 @@ func Get(ctx context.Context, db *gorm.DB, model any, idCol string, ids []int64,
 	}
 	return out, err
 }
+
+// EnsureBuilt runs rebuild when the rows table has rows but the counters
+// table has none: a database from before the counters, or a bulk load.
+func EnsureBuilt(ctx context.Context, db *gorm.DB, rows, counters any, rebuild func(context.Context) error) error {
+	var n, c int64
+	if err := db.WithContext(ctx).Model(rows).Limit(1).Count(&n).Error; err != nil {
+		return err
+	}
+	if err := db.WithContext(ctx).Model(counters).Limit(1).Count(&c).Error; err != nil {
+		return err
+	}
+	if n > 0 && c == 0 {
+		return rebuild(ctx)
+	}
+	return nil
+}

@@ -80,14 +80,3 @@ func (s *store) rebuild(ctx context.Context) error {
 		return tx.Exec("INSERT INTO comment_counts (video_id, n) SELECT video_id, COUNT(*) FROM comments GROUP BY video_id").Error
 	})
 }
-
-func (s *store) needsRebuild(ctx context.Context) (bool, error) {
-	var rows, counters int64
-	if err := s.db.WithContext(ctx).Model(&Comment{}).Limit(1).Count(&rows).Error; err != nil {
-		return false, err
-	}
-	if err := s.db.WithContext(ctx).Model(&VideoComments{}).Limit(1).Count(&counters).Error; err != nil {
-		return false, err
-	}
-	return rows > 0 && counters == 0, nil
-}

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"tiktok/internal/cache"
+	"tiktok/internal/counter"
 	"tiktok/internal/errno"
 	"tiktok/kitex_gen/base"
 	fpb "tiktok/kitex_gen/favorite"
@@ -23,9 +24,8 @@ type Service struct {
 
 func NewService(db *gorm.DB, c *cache.Cache, p publishservice.Client) *Service {
 	s := &Service{st: &store{db: db}, cache: c, publish: p}
-	if need, err := s.st.needsRebuild(context.Background()); err == nil && need {
-		_ = s.st.rebuild(context.Background())
-	}
+	// A database from before the counters gets them computed once.
+	_ = counter.EnsureBuilt(context.Background(), db, &Like{}, &VideoLikes{}, s.st.rebuild)
 	return s
 }
 

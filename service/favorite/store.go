@@ -137,15 +137,3 @@ func (s *store) rebuild(ctx context.Context) error {
 		return nil
 	})
 }
-
-// needsRebuild: likes exist but no counters (a database from before them).
-func (s *store) needsRebuild(ctx context.Context) (bool, error) {
-	var likes, counters int64
-	if err := s.db.WithContext(ctx).Model(&Like{}).Limit(1).Count(&likes).Error; err != nil {
-		return false, err
-	}
-	if err := s.db.WithContext(ctx).Model(&VideoLikes{}).Limit(1).Count(&counters).Error; err != nil {
-		return false, err
-	}
-	return likes > 0 && counters == 0, nil
-}

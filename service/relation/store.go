@@ -88,17 +88,6 @@ func (s *store) rebuild(ctx context.Context) error {
 	})
 }
 
-func (s *store) needsRebuild(ctx context.Context) (bool, error) {
-	var rows, counters int64
-	if err := s.db.WithContext(ctx).Model(&Follow{}).Limit(1).Count(&rows).Error; err != nil {
-		return false, err
-	}
-	if err := s.db.WithContext(ctx).Model(&FollowCounts{}).Limit(1).Count(&counters).Error; err != nil {
-		return false, err
-	}
-	return rows > 0 && counters == 0, nil
-}
-
 func (s *store) followees(ctx context.Context, user int64) ([]int64, error) {
 	var ids []int64
 	err := s.db.WithContext(ctx).Model(&Follow{}).Where("follower_id = ?", user).
