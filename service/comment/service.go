@@ -11,19 +11,20 @@ import (
 	"tiktok/internal/counter"
 	"tiktok/internal/errno"
 	"tiktok/internal/validate"
+	"tiktok/internal/videos"
 	"tiktok/kitex_gen/base"
 	cpb "tiktok/kitex_gen/comment"
 	"tiktok/kitex_gen/publish/publishservice"
 )
 
 type Service struct {
-	st      *store
-	cache   *cache.Cache
-	publish publishservice.Client
+	st     *store
+	cache  *cache.Cache
+	videos *videos.Lookup
 }
 
 func NewService(db *gorm.DB, c *cache.Cache, p publishservice.Client) *Service {
-	s := &Service{st: &store{db: db}, cache: c, publish: p}
+	s := &Service{st: &store{db: db}, cache: c, videos: videos.New(p)}
 	// A database from before the counters gets them computed once.
 	_ = counter.EnsureBuilt(context.Background(), db, &Comment{}, &VideoComments{}, s.st.rebuild)
 	return s
@@ -36,14 +37,14 @@ func (s *Service) video(ctx context.Context, id int64) (*base.VideoInfo, error) 
 	if id <= 0 {
 		return nil, errno.BadParam("video_id is required")
 	}
-	r, err := s.publish.MGetVideos(ctx, &base.IdsRequest{Ids: []int64{id}})
+	v, err := s.videos.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if len(r.Videos) == 0 {
+	if v == nil {
 		return nil, errno.NotFound("video not found")
 	}
-	return r.Videos[0], nil
+	return v, nil
 }
 
 // Create stores content exactly as given: no trimming, no HTML escaping.

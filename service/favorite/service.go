@@ -11,19 +11,19 @@ import (
 	"tiktok/internal/cache"
 	"tiktok/internal/counter"
 	"tiktok/internal/errno"
-	"tiktok/kitex_gen/base"
+	"tiktok/internal/videos"
 	fpb "tiktok/kitex_gen/favorite"
 	"tiktok/kitex_gen/publish/publishservice"
 )
 
 type Service struct {
-	st      *store
-	cache   *cache.Cache
-	publish publishservice.Client
+	st     *store
+	cache  *cache.Cache
+	videos *videos.Lookup
 }
 
 func NewService(db *gorm.DB, c *cache.Cache, p publishservice.Client) *Service {
-	s := &Service{st: &store{db: db}, cache: c, publish: p}
+	s := &Service{st: &store{db: db}, cache: c, videos: videos.New(p)}
 	// A database from before the counters gets them computed once.
 	_ = counter.EnsureBuilt(context.Background(), db, &Like{}, &VideoLikes{}, s.st.rebuild)
 	return s
@@ -42,14 +42,14 @@ func (s *Service) Action(ctx context.Context, user, video int64, action int32) e
 	if video <= 0 {
 		return errno.BadParam("video_id is required")
 	}
-	r, err := s.publish.MGetVideos(ctx, &base.IdsRequest{Ids: []int64{video}})
+	v, err := s.videos.Get(ctx, video)
 	if err != nil {
 		return err
 	}
-	if len(r.Videos) == 0 {
+	if v == nil {
 		return errno.NotFound("video not found")
 	}
-	author := r.Videos[0].AuthorId
+	author := v.AuthorId
 	if action == 2 {
 		err = s.st.unlike(ctx, user, video)
 	} else {
