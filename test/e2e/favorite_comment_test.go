@@ -71,12 +71,12 @@ func TestFavoriteFlow(t *testing.T) {
 	}
 	// Bad inputs.
 	e.wantCode(e.post("/douyin/favorite/action/", kv("video_id", vid, "action_type", 1)), int64(errno.CodeUnauthorized))
-	e.wantCode(e.post("/douyin/favorite/action/", kv("token", viewer, "video_id", 99999, "action_type", 1)), int64(errno.CodeNotFound))
+	e.wantCode(e.post("/douyin/favorite/action/", kv("token", viewer, "video_id", 900000000001, "action_type", 1)), int64(errno.CodeNotFound))
 	e.wantCode(e.post("/douyin/favorite/action/", kv("token", viewer, "video_id", vid, "action_type", 3)), int64(errno.CodeBadParam))
 	e.wantCode(e.post("/douyin/favorite/action/", kv("token", viewer, "video_id", vid)), int64(errno.CodeBadParam))
 	e.wantCode(e.post("/douyin/favorite/action/", kv("token", viewer, "video_id", "abc", "action_type", 1)), int64(errno.CodeBadParam))
 	e.wantCode(e.post("/douyin/favorite/action/", kv("token", viewer, "action_type", 1)), int64(errno.CodeBadParam))
-	e.wantCode(e.get("/douyin/favorite/list/", kv("user_id", 99999)), int64(errno.CodeNotFound))
+	e.wantCode(e.get("/douyin/favorite/list/", kv("user_id", 900000000001)), int64(errno.CodeNotFound))
 	e.wantCode(e.get("/douyin/favorite/list/", kv()), int64(errno.CodeBadParam))
 }
 
@@ -204,7 +204,7 @@ func TestCommentFlow(t *testing.T) {
 		code int32
 	}{
 		{[]any{"video_id", vid, "action_type", 1, "comment_text", "no token"}, errno.CodeUnauthorized},
-		{[]any{"token", alice, "video_id", 99999, "action_type", 1, "comment_text", "x"}, errno.CodeNotFound},
+		{[]any{"token", alice, "video_id", 900000000001, "action_type", 1, "comment_text", "x"}, errno.CodeNotFound},
 		{[]any{"token", alice, "video_id", vid, "action_type", 3, "comment_text", "x"}, errno.CodeBadParam},
 		{[]any{"token", alice, "video_id", vid, "action_type", 1}, errno.CodeBadParam},
 		{[]any{"token", alice, "video_id", vid, "action_type", 1, "comment_text", ""}, errno.CodeBadParam},
@@ -212,7 +212,7 @@ func TestCommentFlow(t *testing.T) {
 		{[]any{"token", alice, "video_id", vid, "action_type", 1, "comment_text", "bad \xff utf8"}, errno.CodeBadParam},
 		{[]any{"token", alice, "video_id", "abc", "action_type", 1, "comment_text", "x"}, errno.CodeBadParam},
 		{[]any{"token", alice, "video_id", vid, "action_type", 2}, errno.CodeBadParam},
-		{[]any{"token", alice, "video_id", vid, "action_type", 2, "comment_id", 99999}, errno.CodeNotFound},
+		{[]any{"token", alice, "video_id", vid, "action_type", 2, "comment_id", 900000000001}, errno.CodeNotFound},
 	}
 	for i, b := range bad {
 		r := e.post("/douyin/comment/action/", kv(b.q...))
@@ -221,7 +221,7 @@ func TestCommentFlow(t *testing.T) {
 		}
 	}
 	e.must(e.post("/douyin/comment/action/", kv("token", alice, "video_id", vid, "action_type", 1, "comment_text", strings.Repeat("长", 500))))
-	e.wantCode(e.get("/douyin/comment/list/", kv("video_id", 99999)), int64(errno.CodeNotFound))
+	e.wantCode(e.get("/douyin/comment/list/", kv("video_id", 900000000001)), int64(errno.CodeNotFound))
 	e.wantCode(e.get("/douyin/comment/list/", kv()), int64(errno.CodeBadParam))
 	// The text comes back byte for byte: not HTML-escaped, not even as JSON \u003c escapes.
 	e.must(e.post("/douyin/comment/action/", kv("token", alice, "video_id", vid, "action_type", 1, "comment_text", text)))

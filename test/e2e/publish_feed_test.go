@@ -57,7 +57,7 @@ func TestPublishListAndMedia(t *testing.T) {
 		t.Fatalf("cover: %d %x", res.StatusCode, body[:min(4, len(body))])
 	}
 	// Publish list of an unknown user, of a user with none, and bad ids.
-	e.wantCode(e.get("/douyin/publish/list/", kv("user_id", 424242)), int64(errno.CodeNotFound))
+	e.wantCode(e.get("/douyin/publish/list/", kv("user_id", 900000000001)), int64(errno.CodeNotFound))
 	other, _ := e.register("nobody_publishes")
 	if l := e.must(e.get("/douyin/publish/list/", kv("user_id", other))).list("video_list"); len(l) != 0 {
 		t.Fatalf("want empty, got %v", l)

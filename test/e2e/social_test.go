@@ -85,12 +85,12 @@ func TestRelationFlow(t *testing.T) {
 	}
 	// Bad inputs.
 	e.wantCode(e.post("/douyin/relation/action/", kv("token", a, "to_user_id", aID, "action_type", 1)), int64(errno.CodeBadParam))
-	e.wantCode(e.post("/douyin/relation/action/", kv("token", a, "to_user_id", 99999, "action_type", 1)), int64(errno.CodeNotFound))
+	e.wantCode(e.post("/douyin/relation/action/", kv("token", a, "to_user_id", 900000000001, "action_type", 1)), int64(errno.CodeNotFound))
 	e.wantCode(e.post("/douyin/relation/action/", kv("token", a, "to_user_id", bID, "action_type", 3)), int64(errno.CodeBadParam))
 	e.wantCode(e.post("/douyin/relation/action/", kv("token", a, "to_user_id", "x", "action_type", 1)), int64(errno.CodeBadParam))
 	e.wantCode(e.post("/douyin/relation/action/", kv("to_user_id", bID, "action_type", 1)), int64(errno.CodeUnauthorized))
 	for _, p := range []string{"follow", "follower", "friend"} {
-		e.wantCode(e.get("/douyin/relation/"+p+"/list/", kv("user_id", 99999)), int64(errno.CodeNotFound))
+		e.wantCode(e.get("/douyin/relation/"+p+"/list/", kv("user_id", 900000000001)), int64(errno.CodeNotFound))
 		e.wantCode(e.get("/douyin/relation/"+p+"/list/", kv()), int64(errno.CodeBadParam))
 		e.wantCode(e.get("/douyin/relation/"+p+"/list/", kv("user_id", aID, "token", "bad")), int64(errno.CodeUnauthorized))
 	}
@@ -106,7 +106,7 @@ func TestMessageRules(t *testing.T) {
 	}{
 		{[]any{"to_user_id", bID, "action_type", 1, "content", "x"}, errno.CodeUnauthorized},
 		{[]any{"token", a, "to_user_id", aID, "action_type", 1, "content", "x"}, errno.CodeBadParam},
-		{[]any{"token", a, "to_user_id", 99999, "action_type", 1, "content", "x"}, errno.CodeNotFound},
+		{[]any{"token", a, "to_user_id", 900000000001, "action_type", 1, "content", "x"}, errno.CodeNotFound},
 		{[]any{"token", a, "to_user_id", bID, "action_type", 2, "content", "x"}, errno.CodeBadParam},
 		{[]any{"token", a, "to_user_id", bID, "action_type", 1}, errno.CodeBadParam},
 		{[]any{"token", a, "to_user_id", bID, "action_type", 1, "content", ""}, errno.CodeBadParam},

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -14,7 +15,7 @@ import (
 
 func TestTransportRules(t *testing.T) {
 	e := start(t)
-	_, token := e.register("transport")
+	uid, token := e.register("transport")
 	// With and without the trailing slash, no redirect.
 	for _, p := range []string{"/douyin/feed/", "/douyin/feed"} {
 		res, err := http.Get(e.url + p)
@@ -40,14 +41,14 @@ func TestTransportRules(t *testing.T) {
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	e.must(e.do(req))
 	// The token as an Authorization header.
-	req, _ = http.NewRequest("GET", e.url+"/douyin/user/?user_id=1", nil)
+	req, _ = http.NewRequest("GET", fmt.Sprintf("%s/douyin/user/?user_id=%d", e.url, uid), nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	e.must(e.do(req))
-	req, _ = http.NewRequest("GET", e.url+"/douyin/user/?user_id=1", nil)
+	req, _ = http.NewRequest("GET", fmt.Sprintf("%s/douyin/user/?user_id=%d", e.url, uid), nil)
 	req.Header.Set("Authorization", "Bearer not-a-token")
 	e.wantCode(e.do(req), int64(errno.CodeUnauthorized))
 	// Lists are [] on an empty result, never null, and status is always present.
-	r := e.must(e.get("/douyin/publish/list/", kv("user_id", 1)))
+	r := e.must(e.get("/douyin/publish/list/", kv("user_id", uid)))
 	if l := r.list("video_list"); len(l) != 0 {
 		t.Fatalf("want empty list, got %v", l)
 	}
@@ -112,7 +113,7 @@ func TestUserInfo(t *testing.T) {
 	e.wantCode(e.get("/douyin/user/", kv("token", token)), int64(errno.CodeBadParam))
 	e.wantCode(e.get("/douyin/user/", kv("user_id", "abc", "token", token)), int64(errno.CodeBadParam))
 	e.wantCode(e.get("/douyin/user/", kv("user_id", -1)), int64(errno.CodeBadParam))
-	e.wantCode(e.get("/douyin/user/", kv("user_id", 999999)), int64(errno.CodeNotFound))
+	e.wantCode(e.get("/douyin/user/", kv("user_id", 900000000001)), int64(errno.CodeNotFound))
 	// A forged token (another key) and an expired one (the right key).
 	forged, _ := auth.New([]byte(strings.Repeat("x", 32)), time.Hour).Sign(id)
 	e.wantCode(e.get("/douyin/user/", kv("user_id", id, "token", forged)), int64(errno.CodeUnauthorized))

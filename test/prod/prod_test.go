@@ -259,7 +259,7 @@ func TestServiceDownAndBack(t *testing.T) {
 	startRole(t, "comment", "comment")
 	restarted = true
 	eventually(t, 30*time.Second, "comment list works again", func() bool {
-		r, _ := call(t, "GET", base+"/douyin/comment/list/", url.Values{"video_id": {"999999"}})
+		r, _ := call(t, "GET", base+"/douyin/comment/list/", url.Values{"video_id": {"900000000001"}})
 		return r.code() == int64(errno.CodeNotFound) // reached the service: the video is unknown
 	})
 }
