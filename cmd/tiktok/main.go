@@ -82,18 +82,23 @@ func main() {
 	serve.Flags().BoolVar(&demoOn, "demo", true, "load the demo set into an empty database")
 	root.AddCommand(serve)
 
-	var seedData string
+	// loadData is load with --data (the embedded mode's folder) applied when given.
+	var dataFlag string
+	loadData := func(cmd *cobra.Command) (*config.Config, error) {
+		cfg, err := load()
+		if err == nil && cmd.Flags().Changed("data") {
+			cfg.DataDir = dataFlag
+		}
+		return cfg, err
+	}
 	var small bool
 	seedCmd := &cobra.Command{
 		Use:   "seed",
 		Short: "Load the benchmark dataset into the configured database and storage",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := load()
+			cfg, err := loadData(cmd)
 			if err != nil {
 				return err
-			}
-			if cmd.Flags().Changed("data") {
-				cfg.DataDir = seedData
 			}
 			o := seed.Full
 			if small {
@@ -106,7 +111,7 @@ func main() {
 			return json.NewEncoder(os.Stdout).Encode(sum)
 		},
 	}
-	seedCmd.Flags().StringVar(&seedData, "data", "./data", "data folder of the embedded mode (SQLite, media)")
+	seedCmd.Flags().StringVar(&dataFlag, "data", "./data", "data folder of the embedded mode (SQLite, media)")
 	seedCmd.Flags().BoolVar(&small, "small", false, "a tiny dataset, for a smoke run")
 	root.AddCommand(seedCmd)
 
@@ -115,12 +120,9 @@ func main() {
 		Use:   "check-likes",
 		Short: "Compare every video's favorite_count (over HTTP) with the COUNT of its likes rows",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := load()
+			cfg, err := loadData(cmd)
 			if err != nil {
 				return err
-			}
-			if cmd.Flags().Changed("data") {
-				cfg.DataDir = seedData
 			}
 			n, err := seed.CheckLikes(cmd.Context(), cfg, checkURL)
 			if err != nil {
@@ -131,7 +133,7 @@ func main() {
 		},
 	}
 	checkCmd.Flags().StringVar(&checkURL, "url", "http://127.0.0.1:8080", "the gateway")
-	checkCmd.Flags().StringVar(&seedData, "data", "./data", "data folder of the embedded mode")
+	checkCmd.Flags().StringVar(&dataFlag, "data", "./data", "data folder of the embedded mode")
 	root.AddCommand(checkCmd)
 
 	root.AddCommand(&cobra.Command{
