@@ -9,7 +9,10 @@ set -euo pipefail
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 
 install_etcd() {
-  command -v etcd >/dev/null || { echo "installing etcd-server..." >&2; apt_install etcd-server; }
+  # etcdctl (etcd-client) is what the scripts use to check registrations.
+  command -v etcd >/dev/null && command -v etcdctl >/dev/null && return 0
+  echo "installing etcd-server and etcd-client..." >&2
+  apt_install etcd-server etcd-client
 }
 
 install_minio() {
@@ -62,7 +65,7 @@ start() {
   if ! running jaeger; then
     start_bg jaeger "$CACHE_DIR/bin/jaeger" --config "$ROOT/deploy/jaeger.yaml"
   fi
-  wait_for etcd etcdctl --endpoints=127.0.0.1:2379 endpoint health
+  wait_for etcd curl -sf http://127.0.0.1:2379/health
   wait_for minio curl -sf http://127.0.0.1:9000/minio/health/ready
   wait_for jaeger curl -sf http://127.0.0.1:16686/api/services
   echo "infra up: etcd 127.0.0.1:2379, MinIO 127.0.0.1:9000, Jaeger UI http://127.0.0.1:16686, MariaDB 3306, Redis 6379"
