@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/sync/errgroup"
 
 	"tiktok/internal/errno"
+	"tiktok/internal/fanout"
 	"tiktok/internal/logx"
 	"tiktok/internal/rpc"
 	"tiktok/kitex_gen/base"
@@ -39,7 +39,7 @@ type userBatch struct {
 // fetchUsers schedules the batch calls for ids on g; read the batch after
 // g.Wait. With withFavorite false the caller asks favorite for the users'
 // like counts itself, in the same call as its videos' (see videos).
-func (p *Composer) fetchUsers(ctx context.Context, g *errgroup.Group, viewer int64, ids []int64, degrade, withFavorite bool) *userBatch {
+func (p *Composer) fetchUsers(ctx context.Context, g *fanout.Group, viewer int64, ids []int64, degrade, withFavorite bool) *userBatch {
 	b := &userBatch{uniqueID: unique(ids)}
 	if len(b.uniqueID) == 0 {
 		return b
@@ -97,7 +97,7 @@ func (b *userBatch) user(id int64) *User {
 
 // Users returns the users among ids that exist, in the order of ids.
 func (p *Composer) Users(ctx context.Context, viewer int64, ids []int64) ([]*User, error) {
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := fanout.WithContext(ctx)
 	b := p.fetchUsers(gctx, g, viewer, ids, false, true)
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func (p *Composer) videos(ctx context.Context, viewer int64, vs []*base.VideoInf
 	ids = unique(ids)
 	var likes, comments map[int64]int64
 	var liked map[int64]bool
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := fanout.WithContext(ctx)
 	b := p.fetchUsers(gctx, g, viewer, authors, degrade, false)
 	g.Go(func() error {
 		r, err := p.c.Favorite.Stats(gctx, &favorite.StatsRequest{ViewerId: viewer, VideoIds: ids, UserIds: b.uniqueID})
@@ -180,7 +180,7 @@ func (p *Composer) Comments(ctx context.Context, viewer int64, cs []*comment.Com
 	for i, c := range cs {
 		ids[i] = c.UserId
 	}
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := fanout.WithContext(ctx)
 	b := p.fetchUsers(gctx, g, viewer, ids, false, true)
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func (p *Composer) Friends(ctx context.Context, viewer, owner int64, ids []int64
 	if len(ids) == 0 {
 		return out, nil
 	}
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := fanout.WithContext(ctx)
 	b := p.fetchUsers(gctx, g, viewer, ids, false, true)
 	var latest map[int64]*message.Latest
 	if viewer > 0 && viewer == owner {

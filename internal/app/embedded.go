@@ -82,7 +82,7 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 		return nil, err
 	}
 	for _, name := range rpc.Services {
-		s, err := StartService(cfg, name, lns[name].Addr(), lns[name], book, clients, store)
+		s, err := StartService(cfg, name, lns[name].Addr(), lns[name], book, clients, store, true)
 		if err != nil {
 			hln.Close()
 			return nil, err

@@ -54,7 +54,7 @@ func RunService(ctx context.Context, cfg *config.Config, name string) error {
 	if err != nil {
 		return err
 	}
-	s, err := StartService(cfg, name, addr, nil, d, clients, store)
+	s, err := StartService(cfg, name, addr, nil, d, clients, store, false)
 	if err != nil {
 		return err
 	}

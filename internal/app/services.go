@@ -82,9 +82,11 @@ type Service struct {
 }
 
 // StartService opens name's database and serves it on ln (or on addr when ln
-// is nil) until Stop.
+// is nil) until Stop. oneProcess says this process runs every service and the
+// only instance of each (the embedded mode): with no Redis configured it then
+// caches in memory, which only holds while no other process writes.
 func StartService(cfg *config.Config, name string, addr net.Addr, ln net.Listener, d discovery.Discovery,
-	clients *rpc.Clients, store storage.Storage) (*Service, error) {
+	clients *rpc.Clients, store storage.Storage, oneProcess bool) (*Service, error) {
 	def, ok := defs[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown service %q", name)
@@ -97,7 +99,8 @@ func StartService(cfg *config.Config, name string, addr net.Addr, ln net.Listene
 		}
 		s.db = gdb
 	}
-	s.cache = cache.New(cache.Options{Addr: cfg.Redis.Addr, DB: cfg.Redis.DB, TTL: cfg.Redis.TTL, Timeout: cfg.Redis.Timeout})
+	s.cache = cache.New(cache.Options{Addr: cfg.Redis.Addr, DB: cfg.Redis.DB, TTL: cfg.Redis.TTL, Timeout: cfg.Redis.Timeout,
+		Local: oneProcess && cfg.Redis.Local})
 	opts := rpc.ServerOptions(cfg, name, addr, ln, d)
 	// The caller decides when to stop (after the gateway drained), not Kitex's
 	// own signal handler.

@@ -13,7 +13,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,14 +29,37 @@ import (
 const tombstone = "\x00"
 
 type Cache struct {
-	rdb  *redis.Client
+	be   backend
 	ttl  time.Duration
 	tomb time.Duration
 	// downUntil: after a Redis error, calls skip Redis until this time
 	// (unix ns), so a dead Redis costs one timeout a second, not one a call.
 	downUntil atomic.Int64
+	owed      atomic.Bool
+	// memo keeps the decoded form of values read, keyed by their stored text:
+	// a hot key (the newest videos, a comment list) is decoded once, not on
+	// every read, and a changed value is simply a different text.
+	memo memo
+	// pending holds invalidations that failed (Redis unreachable). No read
+	// uses Redis again until they are written, so a lost invalidation cannot
+	// leave this process reading a value older than its own write.
+	pendingMu sync.Mutex
+	pending   map[string]struct{}
 	// Hits and Misses count lookups, for tests and tuning.
 	Hits, Misses atomic.Int64
+}
+
+// backend stores the text values: Redis in production, a map in this
+// process in the embedded mode (which is one process, so its invalidations
+// reach every reader).
+type backend interface {
+	// mget returns each key's value, ok[i] false when absent.
+	mget(ctx context.Context, keys []string) (vals []string, ok []bool, err error)
+	// setNX stores the values of keys that hold nothing.
+	setNX(ctx context.Context, kv map[string]string, ttl time.Duration) error
+	// set stores val under every key.
+	set(ctx context.Context, keys []string, val string, ttl time.Duration) error
+	close()
 }
 
 type Options struct {
@@ -43,13 +68,21 @@ type Options struct {
 	TTL      time.Duration
 	Timeout  time.Duration
 	PoolSize int
+	// Local: with no Addr, cache in this process instead of not at all.
+	Local bool
 }
 
-// New connects lazily; it returns nil (a valid, always-missing cache) when
-// addr is empty.
+// New connects lazily. With no addr it returns an in-process cache when
+// o.Local is set, else nil (a valid, always-missing cache).
 func New(o Options) *Cache {
+	if o.TTL <= 0 {
+		o.TTL = 30 * time.Second
+	}
 	if o.Addr == "" {
-		return nil
+		if !o.Local {
+			return nil
+		}
+		return &Cache{be: newLocal(), ttl: o.TTL, tomb: 2 * time.Second}
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 100 * time.Millisecond
@@ -59,11 +92,42 @@ func New(o Options) *Cache {
 		DialTimeout: o.Timeout, ReadTimeout: o.Timeout, WriteTimeout: o.Timeout, PoolTimeout: o.Timeout,
 	})
 	_ = redisotel.InstrumentTracing(rdb)
-	return &Cache{rdb: rdb, ttl: o.TTL, tomb: 2 * time.Second}
+	return &Cache{be: redisBackend{rdb}, ttl: o.TTL, tomb: 2 * time.Second}
 }
 
+// usable says whether to use the backend now: it is not in its pause after
+// an error, and no failed invalidation is still owed.
 func (c *Cache) usable() bool {
-	return c != nil && time.Now().UnixNano() >= c.downUntil.Load()
+	if c == nil || time.Now().UnixNano() < c.downUntil.Load() {
+		return false
+	}
+	if c.owed.Load() {
+		return c.replay()
+	}
+	return true
+}
+
+// replay writes the owed invalidations; true once none is left.
+func (c *Cache) replay() bool {
+	c.pendingMu.Lock()
+	defer c.pendingMu.Unlock()
+	if len(c.pending) == 0 {
+		return true
+	}
+	keys := make([]string, 0, len(c.pending))
+	for k := range c.pending {
+		keys = append(keys, k)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := c.be.set(ctx, keys, tombstone, c.tomb); err != nil {
+		c.failed(ctx, err)
+		return false
+	}
+	clear(c.pending)
+	c.owed.Store(false)
+	logx.L().Info("redis back, owed invalidations written", zap.Int("keys", len(keys)))
+	return true
 }
 
 func (c *Cache) failed(ctx context.Context, err error) {
@@ -78,7 +142,7 @@ func (c *Cache) failed(ctx context.Context, err error) {
 // Close releases the connections.
 func (c *Cache) Close() {
 	if c != nil {
-		c.rdb.Close()
+		c.be.close()
 	}
 }
 
@@ -87,46 +151,54 @@ func (c *Cache) getMany(ctx context.Context, keys []string) map[string]string {
 	if !c.usable() || len(keys) == 0 {
 		return nil
 	}
-	vals, err := c.rdb.MGet(ctx, keys...).Result()
+	vals, ok, err := c.be.mget(ctx, keys)
 	if err != nil {
 		c.failed(ctx, err)
 		return nil
 	}
 	out := make(map[string]string, len(keys))
 	for i, v := range vals {
-		if s, ok := v.(string); ok && s != tombstone {
-			out[keys[i]] = s
+		if ok[i] && v != tombstone {
+			out[keys[i]] = v
 		}
 	}
 	return out
 }
 
-// setMany fills keys that hold nothing (a tombstone is something).
+// setMany fills keys that hold nothing (a tombstone is something). Lifetimes
+// are spread over ttl..1.25*ttl, so keys filled together (a page's) do not
+// all expire, and reload, at once.
 func (c *Cache) setMany(ctx context.Context, kv map[string]string) {
 	if !c.usable() || len(kv) == 0 {
 		return
 	}
-	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for k, v := range kv {
-			p.SetNX(ctx, k, v, c.ttl)
-		}
-		return nil
-	})
-	c.failed(ctx, err)
+	ttl := c.ttl + time.Duration(rand.Int64N(int64(c.ttl)/4+1))
+	c.failed(ctx, c.be.setNX(ctx, kv, ttl))
 }
 
 // Invalidate replaces keys by tombstones. Call it after the write committed.
+// Keys it cannot reach Redis for are owed, and written before Redis is read
+// again.
 func (c *Cache) Invalidate(ctx context.Context, keys ...string) {
-	if !c.usable() || len(keys) == 0 {
+	if c == nil || len(keys) == 0 {
 		return
 	}
-	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range keys {
-			p.Set(ctx, k, tombstone, c.tomb)
+	if c.usable() {
+		err := c.be.set(ctx, keys, tombstone, c.tomb)
+		if err == nil {
+			return
 		}
-		return nil
-	})
-	c.failed(ctx, err)
+		c.failed(ctx, err)
+	}
+	c.pendingMu.Lock()
+	if c.pending == nil {
+		c.pending = make(map[string]struct{})
+	}
+	for _, k := range keys {
+		c.pending[k] = struct{}{}
+	}
+	c.owed.Store(true)
+	c.pendingMu.Unlock()
 }
 
 // Key joins a prefix and ids into a cache key.
@@ -162,12 +234,12 @@ func Batch[T any](ctx context.Context, c *Cache, prefix string, ids []int64,
 		if s == "null" {
 			continue
 		}
-		var v T
-		if err := json.Unmarshal([]byte(s), &v); err != nil {
+		v, err := decode[T](&c.memo, keys[i], s)
+		if err != nil {
 			missing = append(missing, id)
 			continue
 		}
-		out[id] = v
+		out[id] = *v
 	}
 	c.Hits.Add(int64(len(ids) - len(missing)))
 	c.Misses.Add(int64(len(missing)))
@@ -259,22 +331,24 @@ func Numbers(ctx context.Context, c *Cache, groups ...*Group) error {
 	return nil
 }
 
-// Get returns the live value of key into v (JSON); false on a miss, a
-// tombstone or any Redis trouble.
-func (c *Cache) Get(ctx context.Context, key string, v any) bool {
+// Get returns the live value of key (JSON), decoded; false on a miss, a
+// tombstone or any Redis trouble. The value may be shared with other readers
+// of the same key: never modify it.
+func Get[T any](ctx context.Context, c *Cache, key string) (*T, bool) {
 	got := c.getMany(ctx, []string{key})
 	s, ok := got[key]
 	if !ok {
 		if c != nil {
 			c.Misses.Add(1)
 		}
-		return false
+		return nil, false
 	}
-	if json.Unmarshal([]byte(s), v) != nil {
-		return false
+	v, err := decode[T](&c.memo, key, s)
+	if err != nil {
+		return nil, false
 	}
 	c.Hits.Add(1)
-	return true
+	return v, true
 }
 
 // Fill stores v (JSON) under key unless the key holds something, a tombstone

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -10,11 +11,12 @@ import (
 
 func testCache(t *testing.T) *Cache {
 	c := New(Options{Addr: "127.0.0.1:6379", DB: 9, TTL: time.Minute})
-	if err := c.rdb.Ping(context.Background()).Err(); err != nil {
+	rdb := c.be.(redisBackend).rdb
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
 		t.Skip("no Redis at 127.0.0.1:6379")
 	}
-	c.rdb.FlushDB(context.Background())
-	t.Cleanup(func() { c.rdb.FlushDB(context.Background()); c.Close() })
+	rdb.FlushDB(context.Background())
+	t.Cleanup(func() { rdb.FlushDB(context.Background()); c.Close() })
 	return c
 }
 
@@ -111,25 +113,146 @@ func TestNumbersOneRoundTripManyKinds(t *testing.T) {
 	}
 }
 
+// backends runs f on the Redis cache (when Redis runs) and on the
+// in-process one: both keep the same rules.
+func backends(t *testing.T, f func(t *testing.T, c *Cache)) {
+	t.Run("redis", func(t *testing.T) { f(t, testCache(t)) })
+	t.Run("local", func(t *testing.T) { f(t, New(Options{Local: true, TTL: time.Minute})) })
+}
+
 func TestGetFillAndTombstone(t *testing.T) {
-	c := testCache(t)
-	ctx := context.Background()
-	var v []int
-	if c.Get(ctx, "w", &v) {
-		t.Fatal("hit on an empty cache")
-	}
-	c.Fill(ctx, "w", []int{1, 2})
-	if !c.Get(ctx, "w", &v) || len(v) != 2 {
-		t.Fatalf("fill then get: %v", v)
-	}
-	c.Invalidate(ctx, "w")
-	c.Fill(ctx, "w", []int{9}) // a racing fill of an old value loses to the tombstone
-	if c.Get(ctx, "w", &v) && len(v) == 1 {
-		t.Fatal("tombstone overwritten")
-	}
+	backends(t, func(t *testing.T, c *Cache) {
+		ctx := context.Background()
+		if _, ok := Get[[]int](ctx, c, "w"); ok {
+			t.Fatal("hit on an empty cache")
+		}
+		c.Fill(ctx, "w", []int{1, 2})
+		v, ok := Get[[]int](ctx, c, "w")
+		if !ok || len(*v) != 2 {
+			t.Fatalf("fill then get: %v", v)
+		}
+		c.Invalidate(ctx, "w")
+		c.Fill(ctx, "w", []int{9}) // a racing fill of an old value loses to the tombstone
+		if v, ok := Get[[]int](ctx, c, "w"); ok {
+			t.Fatalf("tombstone overwritten: %v", *v)
+		}
+	})
 	var nilCache *Cache
-	nilCache.Fill(ctx, "w", 1)
-	if nilCache.Get(ctx, "w", &v) {
+	nilCache.Fill(context.Background(), "w", 1)
+	if _, ok := Get[[]int](context.Background(), nilCache, "w"); ok {
 		t.Fatal("nil cache hit")
+	}
+}
+
+func TestDecodedOnceWhileTheTextIsTheSame(t *testing.T) {
+	backends(t, func(t *testing.T, c *Cache) {
+		ctx := context.Background()
+		c.Fill(ctx, "w", []int{1, 2})
+		a, _ := Get[[]int](ctx, c, "w")
+		b, _ := Get[[]int](ctx, c, "w")
+		if a != b {
+			t.Fatal("the same text must give the same decoded value")
+		}
+		c.Invalidate(ctx, "w")
+		// Past the tombstone a new value is filled and read afresh.
+		c.be.set(ctx, []string{"w"}, "[3]", time.Minute)
+		d, ok := Get[[]int](ctx, c, "w")
+		if !ok || len(*d) != 1 || (*d)[0] != 3 || len(*a) != 2 {
+			t.Fatalf("changed value: %v (old %v)", d, a)
+		}
+	})
+}
+
+func TestBatchOnBothBackends(t *testing.T) {
+	backends(t, func(t *testing.T, c *Cache) {
+		ctx := context.Background()
+		loads := 0
+		load := func(_ context.Context, ids []int64) (map[int64]string, error) {
+			loads++
+			return map[int64]string{1: "one"}, nil
+		}
+		for i := 0; i < 2; i++ {
+			got, err := Batch(ctx, c, "b", []int64{1, 2}, load)
+			if err != nil || got[1] != "one" || len(got) != 1 {
+				t.Fatalf("got %v %v", got, err)
+			}
+		}
+		if loads != 1 {
+			t.Fatalf("loads=%d", loads)
+		}
+	})
+}
+
+func TestLocalEntriesExpire(t *testing.T) {
+	c := New(Options{Local: true, TTL: 20 * time.Millisecond})
+	ctx := context.Background()
+	c.Fill(ctx, "e", 1)
+	if _, ok := Get[int](ctx, c, "e"); !ok {
+		t.Fatal("miss right after fill")
+	}
+	time.Sleep(30 * time.Millisecond)
+	if _, ok := Get[int](ctx, c, "e"); ok {
+		t.Fatal("expired entry served")
+	}
+	// Writes sweep expired entries away.
+	l := c.be.(*local)
+	for i := 0; i < 2000; i++ {
+		c.Fill(ctx, Key("x", int64(i)), i)
+	}
+	time.Sleep(30 * time.Millisecond)
+	for i := 0; i < 2000; i++ {
+		c.Fill(ctx, Key("y", int64(i)), i)
+	}
+	l.mu.RLock()
+	n := len(l.m)
+	l.mu.RUnlock()
+	if n > 2000 {
+		t.Fatalf("%d entries kept, expired ones not swept", n)
+	}
+}
+
+// flaky is a backend that fails while down.
+type flaky struct {
+	backend
+	down bool
+}
+
+var errDown = errors.New("down")
+
+func (f *flaky) mget(ctx context.Context, keys []string) ([]string, []bool, error) {
+	if f.down {
+		return nil, nil, errDown
+	}
+	return f.backend.mget(ctx, keys)
+}
+
+func (f *flaky) set(ctx context.Context, keys []string, val string, ttl time.Duration) error {
+	if f.down {
+		return errDown
+	}
+	return f.backend.set(ctx, keys, val, ttl)
+}
+
+func TestInvalidationLostToAnOutageIsWrittenBeforeTheNextRead(t *testing.T) {
+	ctx := context.Background()
+	f := &flaky{backend: newLocal()}
+	c := &Cache{be: f, ttl: time.Hour, tomb: time.Second}
+	c.Fill(ctx, "k", 1)
+	f.down = true
+	c.Invalidate(ctx, "k") // the write committed; Redis did not hear of it
+	if _, ok := Get[int](ctx, c, "k"); ok {
+		t.Fatal("read from a backend that is down")
+	}
+	f.down = false
+	c.downUntil.Store(0) // the pause after the error is over
+	if v, ok := Get[int](ctx, c, "k"); ok {
+		t.Fatalf("old value %d served after the outage", *v)
+	}
+	if c.owed.Load() {
+		t.Fatal("owed invalidation not written")
+	}
+	c.Fill(ctx, "k2", 2)
+	if v, ok := Get[int](ctx, c, "k2"); !ok || *v != 2 {
+		t.Fatal("cache not back in use")
 	}
 }

@@ -56,6 +56,7 @@ type Config struct {
 		DB      int           `mapstructure:"db"`
 		TTL     time.Duration `mapstructure:"ttl"`
 		Timeout time.Duration `mapstructure:"timeout"`
+		Local   bool          `mapstructure:"local"`
 	} `mapstructure:"redis"`
 	Debug struct {
 		PprofAddr string `mapstructure:"pprof_addr"`
@@ -67,6 +68,7 @@ type Config struct {
 	RPC struct {
 		Timeout        time.Duration `mapstructure:"timeout"`
 		ConnectTimeout time.Duration `mapstructure:"connect_timeout"`
+		IdlePerAddress int           `mapstructure:"idle_per_address"`
 	} `mapstructure:"rpc"`
 	Registry struct {
 		Driver        string   `mapstructure:"driver"`

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/client"
+	"github.com/cloudwego/kitex/pkg/connpool"
 	"github.com/cloudwego/kitex/pkg/endpoint"
 	"github.com/cloudwego/kitex/pkg/kerrors"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
@@ -68,6 +69,8 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 			client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
 			client.WithRPCTimeout(cfg.RPC.Timeout),
 			client.WithConnectTimeout(cfg.RPC.ConnectTimeout),
+			client.WithLongConnection(connpool.IdleConfig{MinIdlePerAddress: 2,
+				MaxIdlePerAddress: max(cfg.RPC.IdlePerAddress, 1), MaxIdleTimeout: time.Minute}),
 			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: caller}),
 			client.WithMiddleware(clientLog),
 		}

@@ -101,9 +101,12 @@ func (s *Service) List(ctx context.Context, video int64) ([]*cpb.CommentInfo, er
 	}
 	// A video's comment list is cached whole, and invalidated by every post
 	// or delete on it, like the counts.
+	// Shared with other readers: only read it.
 	var cs []Comment
 	key := cache.Key("cmt:list", video)
-	if !s.cache.Get(ctx, key, &cs) {
+	if p, ok := cache.Get[[]Comment](ctx, s.cache, key); ok {
+		cs = *p
+	} else {
 		var err error
 		if cs, err = s.st.byVideo(ctx, video); err != nil {
 			return nil, err

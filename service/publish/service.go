@@ -132,8 +132,11 @@ func (s *Service) ListBefore(ctx context.Context, beforeMs int64, limit int) ([]
 		limit = 30
 	}
 	if s.cache != nil && limit <= newestLen {
+		// Shared with other readers: only read it.
 		var newest []Video
-		if !s.cache.Get(ctx, newestKey, &newest) {
+		if p, ok := cache.Get[[]Video](ctx, s.cache, newestKey); ok {
+			newest = *p
+		} else {
 			var err error
 			if newest, err = s.st.before(ctx, math.MaxInt64, newestLen); err != nil {
 				return nil, err

@@ -170,10 +170,10 @@ func TestFeed(t *testing.T) {
 }
 
 // TestFeedCostIsFixed: a page costs the same RPCs and SQL queries whatever
-// its length (no N+1).
+// its length (no N+1). The cache is off so every read reaches SQL.
 func TestFeedCostIsFixed(t *testing.T) {
 	embeddedOnly(t)
-	e := start(t)
+	e := start(t, func(c *config.Config) { c.Redis.Local = false })
 	_, token := e.register("henry")
 	_, viewer := e.register("iris")
 	cost := func() (int64, int64) {
