@@ -256,3 +256,34 @@ func TestInvalidationLostToAnOutageIsWrittenBeforeTheNextRead(t *testing.T) {
 		t.Fatal("cache not back in use")
 	}
 }
+
+func TestImmutableRemembersRecordsButNotAbsence(t *testing.T) {
+	ctx := context.Background()
+	im := NewImmutable[string](2)
+	var asked [][]int64
+	exists := map[int64]string{1: "a", 2: "b"}
+	load := func(_ context.Context, ids []int64) (map[int64]string, error) {
+		asked = append(asked, ids)
+		out := map[int64]string{}
+		for _, id := range ids {
+			if v, ok := exists[id]; ok {
+				out[id] = v
+			}
+		}
+		return out, nil
+	}
+	got, _ := im.Batch(ctx, nil, "u", []int64{1, 3}, load)
+	if got[1] != "a" || len(got) != 1 {
+		t.Fatalf("got %v", got)
+	}
+	exists[3] = "c" // created after the first look-up
+	got, _ = im.Batch(ctx, nil, "u", []int64{1, 3}, load)
+	if got[3] != "c" || len(asked) != 2 || len(asked[1]) != 1 || asked[1][0] != 3 {
+		t.Fatalf("got %v, asked %v: 1 must be remembered, 3 looked up again", got, asked)
+	}
+	// Past its bound it starts afresh rather than growing.
+	im.Batch(ctx, nil, "u", []int64{2}, load)
+	if len(im.m) > 2 {
+		t.Fatalf("%d records kept, bound 2", len(im.m))
+	}
+}

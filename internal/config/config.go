@@ -69,6 +69,7 @@ type Config struct {
 		Timeout        time.Duration `mapstructure:"timeout"`
 		ConnectTimeout time.Duration `mapstructure:"connect_timeout"`
 		IdlePerAddress int           `mapstructure:"idle_per_address"`
+		MuxConnections int           `mapstructure:"mux_connections"`
 	} `mapstructure:"rpc"`
 	Registry struct {
 		Driver        string   `mapstructure:"driver"`

@@ -69,10 +69,14 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 			client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
 			client.WithRPCTimeout(cfg.RPC.Timeout),
 			client.WithConnectTimeout(cfg.RPC.ConnectTimeout),
-			client.WithLongConnection(connpool.IdleConfig{MinIdlePerAddress: 2,
-				MaxIdlePerAddress: max(cfg.RPC.IdlePerAddress, 1), MaxIdleTimeout: time.Minute}),
 			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: caller}),
 			client.WithMiddleware(clientLog),
+		}
+		if cfg.RPC.MuxConnections > 0 {
+			o = append(o, client.WithMuxConnection(cfg.RPC.MuxConnections))
+		} else {
+			o = append(o, client.WithLongConnection(connpool.IdleConfig{MinIdlePerAddress: 2,
+				MaxIdlePerAddress: max(cfg.RPC.IdlePerAddress, 1), MaxIdleTimeout: time.Minute}))
 		}
 		if cfg.Tracing.Endpoint != "" {
 			o = append(o, client.WithSuite(tracing.NewClientSuite()))
@@ -116,6 +120,9 @@ func ServerOptions(cfg *config.Config, service string, addr net.Addr, ln net.Lis
 	}
 	if cfg.Tracing.Endpoint != "" {
 		o = append(o, server.WithSuite(tracing.NewServerSuite()))
+	}
+	if cfg.RPC.MuxConnections > 0 {
+		o = append(o, server.WithMuxTransport())
 	}
 	if ln != nil {
 		o = append(o, server.WithListener(ln))

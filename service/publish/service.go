@@ -30,10 +30,13 @@ type Service struct {
 	store storage.Storage
 	// now is replaceable in tests.
 	now func() time.Time
+	// known: videos never change once published.
+	known *cache.Immutable[Video]
 }
 
 func NewService(db *gorm.DB, c *cache.Cache, st storage.Storage) *Service {
-	return &Service{st: &store{db: db}, cache: c, store: st, now: time.Now}
+	return &Service{st: &store{db: db}, cache: c, store: st, now: time.Now,
+		known: cache.NewImmutable[Video](200_000)}
 }
 
 func Models() []any { return []any{&Video{}} }
@@ -169,7 +172,7 @@ func (s *Service) ListByAuthor(ctx context.Context, author int64) ([]*base.Video
 
 // MGet returns the videos that exist among ids, in the order of ids.
 func (s *Service) MGet(ctx context.Context, ids []int64) ([]*base.VideoInfo, error) {
-	byID, err := cache.Batch(ctx, s.cache, "video", ids, s.st.byIDs)
+	byID, err := s.known.Batch(ctx, s.cache, "video", ids, s.st.byIDs)
 	if err != nil {
 		return nil, err
 	}

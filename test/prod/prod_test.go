@@ -353,7 +353,8 @@ func TestRedisDown(t *testing.T) {
 	restart()
 	eventually(t, 15*time.Second, "caching resumes", func() bool {
 		call(t, "GET", base+"/douyin/user/", q)
-		n, _ := rdb.Exists(ctx, fmt.Sprintf("user:%d", uid)).Result()
+		// (user records themselves stay in the user service's memory once read)
+		n, _ := rdb.Exists(ctx, fmt.Sprintf("rel:follows:%d", uid)).Result()
 		return n == 1
 	})
 }
