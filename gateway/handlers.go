@@ -77,7 +77,7 @@ func (g *Gateway) feed(c *gin.Context) {
 		if err != nil {
 			return err
 		}
-		vs, err := g.compose.FeedVideos(ctxOf(c), viewer, r.Videos)
+		vs, err := g.compose.FeedVideos(ctxOf(c), viewer, r.Videos, r.WorkCounts)
 		if err != nil {
 			return err
 		}

@@ -38,9 +38,11 @@ type userBatch struct {
 
 // fetchUsers schedules the batch calls for ids on g; read the batch after
 // g.Wait. With withFavorite false the caller asks favorite for the users'
-// like counts itself, in the same call as its videos' (see videos).
-func (p *Composer) fetchUsers(ctx context.Context, g *fanout.Group, viewer int64, ids []int64, degrade, withFavorite bool) *userBatch {
-	b := &userBatch{uniqueID: unique(ids)}
+// like counts itself, in the same call as its videos' (see videos). works,
+// when not nil, holds every id's work count already (the feed brings them).
+func (p *Composer) fetchUsers(ctx context.Context, g *fanout.Group, viewer int64, ids []int64, degrade, withFavorite bool,
+	works map[int64]int64) *userBatch {
+	b := &userBatch{uniqueID: unique(ids), works: works}
 	if len(b.uniqueID) == 0 {
 		return b
 	}
@@ -68,13 +70,15 @@ func (p *Composer) fetchUsers(ctx context.Context, g *fanout.Group, viewer int64
 			return optional(ctx, degrade, err)
 		})
 	}
-	g.Go(func() error {
-		r, err := p.c.Publish.WorkCounts(ctx, req)
-		if err == nil {
-			b.works = r.Counts
-		}
-		return optional(ctx, degrade, err)
-	})
+	if works == nil {
+		g.Go(func() error {
+			r, err := p.c.Publish.WorkCounts(ctx, req)
+			if err == nil {
+				b.works = r.Counts
+			}
+			return optional(ctx, degrade, err)
+		})
+	}
 	return b
 }
 
@@ -98,7 +102,7 @@ func (b *userBatch) user(id int64) *User {
 // Users returns the users among ids that exist, in the order of ids.
 func (p *Composer) Users(ctx context.Context, viewer int64, ids []int64) ([]*User, error) {
 	g, gctx := fanout.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, ids, false, true)
+	b := p.fetchUsers(gctx, g, viewer, ids, false, true, nil)
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -113,21 +117,24 @@ func (p *Composer) Users(ctx context.Context, viewer int64, ids []int64) ([]*Use
 
 // Videos turns records into Videos seen by viewer, keeping their order.
 func (p *Composer) Videos(ctx context.Context, viewer int64, vs []*base.VideoInfo) ([]*Video, error) {
-	return p.videos(ctx, viewer, vs, false)
+	return p.videos(ctx, viewer, vs, false, nil)
 }
 
 // FeedVideos is Videos for the feed, which must keep scrolling when a
 // counting service is down: counters and flags from favorite, comment,
 // relation (and work counts) that cannot be had read 0/false for that page.
 // The videos, their URLs and their authors' names are still required.
-func (p *Composer) FeedVideos(ctx context.Context, viewer int64, vs []*base.VideoInfo) ([]*Video, error) {
-	return p.videos(ctx, viewer, vs, true)
+// works, when not nil, are the authors' work counts, which the feed service
+// brings with the page.
+func (p *Composer) FeedVideos(ctx context.Context, viewer int64, vs []*base.VideoInfo, works map[int64]int64) ([]*Video, error) {
+	return p.videos(ctx, viewer, vs, true, works)
 }
 
 // videos makes five calls in parallel, whatever the page's length: user,
-// relation.Stats and publish.WorkCounts for the authors, favorite.Stats for
-// the videos and the authors together, comment.Counts for the videos.
-func (p *Composer) videos(ctx context.Context, viewer int64, vs []*base.VideoInfo, degrade bool) ([]*Video, error) {
+// relation.Stats and publish.WorkCounts for the authors (four when works
+// are given), favorite.Stats for the videos and the authors together,
+// comment.Counts for the videos.
+func (p *Composer) videos(ctx context.Context, viewer int64, vs []*base.VideoInfo, degrade bool, works map[int64]int64) ([]*Video, error) {
 	out := make([]*Video, 0, len(vs))
 	if len(vs) == 0 {
 		return out, nil
@@ -141,7 +148,7 @@ func (p *Composer) videos(ctx context.Context, viewer int64, vs []*base.VideoInf
 	var likes, comments map[int64]int64
 	var liked map[int64]bool
 	g, gctx := fanout.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, authors, degrade, false)
+	b := p.fetchUsers(gctx, g, viewer, authors, degrade, false, works)
 	g.Go(func() error {
 		r, err := p.c.Favorite.Stats(gctx, &favorite.StatsRequest{ViewerId: viewer, VideoIds: ids, UserIds: b.uniqueID})
 		if err == nil {
@@ -181,7 +188,7 @@ func (p *Composer) Comments(ctx context.Context, viewer int64, cs []*comment.Com
 		ids[i] = c.UserId
 	}
 	g, gctx := fanout.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, ids, false, true)
+	b := p.fetchUsers(gctx, g, viewer, ids, false, true, nil)
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -216,7 +223,7 @@ func (p *Composer) Friends(ctx context.Context, viewer, owner int64, ids []int64
 		return out, nil
 	}
 	g, gctx := fanout.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, ids, false, true)
+	b := p.fetchUsers(gctx, g, viewer, ids, false, true, nil)
 	var latest map[int64]*message.Latest
 	if viewer > 0 && viewer == owner {
 		g.Go(func() error {

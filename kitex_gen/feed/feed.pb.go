@@ -30,6 +30,9 @@ func (x *FeedRequest) GetLatestTime() int64 {
 type FeedResponse struct {
 	Videos   []*base.VideoInfo `protobuf:"bytes,1,rep,name=videos" json:"videos,omitempty"`
 	NextTime int64             `protobuf:"varint,2,opt,name=next_time" json:"next_time,omitempty"`
+
+	// author id -> videos published, for every author on the page.
+	WorkCounts map[int64]int64 `protobuf:"bytes,3,rep,name=work_counts" json:"work_counts,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 }
 
 func (x *FeedResponse) Reset() { *x = FeedResponse{} }
@@ -50,6 +53,13 @@ func (x *FeedResponse) GetNextTime() int64 {
 		return x.NextTime
 	}
 	return 0
+}
+
+func (x *FeedResponse) GetWorkCounts() map[int64]int64 {
+	if x != nil {
+		return x.WorkCounts
+	}
+	return nil
 }
 
 type FeedService interface {

@@ -82,6 +82,10 @@ func (x *ListByAuthorRequest) GetAuthorId() int64 {
 type ListBeforeRequest struct {
 	BeforeMs int64 `protobuf:"varint,1,opt,name=before_ms" json:"before_ms,omitempty"`
 	Limit    int32 `protobuf:"varint,2,opt,name=limit" json:"limit,omitempty"`
+
+	// with_work_counts: also answer how many videos each author on the page
+	// published, saving the feed a WorkCounts call.
+	WithWorkCounts bool `protobuf:"varint,3,opt,name=with_work_counts" json:"with_work_counts,omitempty"`
 }
 
 func (x *ListBeforeRequest) Reset() { *x = ListBeforeRequest{} }
@@ -104,8 +108,18 @@ func (x *ListBeforeRequest) GetLimit() int32 {
 	return 0
 }
 
+func (x *ListBeforeRequest) GetWithWorkCounts() bool {
+	if x != nil {
+		return x.WithWorkCounts
+	}
+	return false
+}
+
 type VideosResponse struct {
 	Videos []*base.VideoInfo `protobuf:"bytes,1,rep,name=videos" json:"videos,omitempty"`
+
+	// author id -> videos published; only when asked for.
+	WorkCounts map[int64]int64 `protobuf:"bytes,2,rep,name=work_counts" json:"work_counts,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 }
 
 func (x *VideosResponse) Reset() { *x = VideosResponse{} }
@@ -117,6 +131,13 @@ func (x *VideosResponse) Unmarshal(in []byte) error { return prutal.Unmarshal(in
 func (x *VideosResponse) GetVideos() []*base.VideoInfo {
 	if x != nil {
 		return x.Videos
+	}
+	return nil
+}
+
+func (x *VideosResponse) GetWorkCounts() map[int64]int64 {
+	if x != nil {
+		return x.WorkCounts
 	}
 	return nil
 }

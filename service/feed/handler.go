@@ -10,9 +10,9 @@ import (
 type Handler struct{ S *Service }
 
 func (h *Handler) Feed(ctx context.Context, req *feed.FeedRequest) (*feed.FeedResponse, error) {
-	vs, next, err := h.S.Feed(ctx, req.LatestTime)
+	p, err := h.S.Feed(ctx, req.LatestTime)
 	if err != nil {
 		return nil, err
 	}
-	return &feed.FeedResponse{Videos: vs, NextTime: next}, nil
+	return &feed.FeedResponse{Videos: p.Videos, NextTime: p.Next, WorkCounts: p.WorkCounts}, nil
 }

@@ -35,32 +35,36 @@ func NormalizeTime(latest int64, now time.Time) int64 {
 	}
 }
 
-// Feed returns up to PageSize videos published strictly before latest_time,
-// newest first, and starts over from the newest when nothing older is left.
-func (s *Service) Feed(ctx context.Context, latest int64) ([]*base.VideoInfo, int64, error) {
-	now := s.now()
-	before := NormalizeTime(latest, now)
-	vs, err := s.page(ctx, before)
-	if err != nil {
-		return nil, 0, err
-	}
-	if len(vs) == 0 && before < now.UnixMilli() {
-		// The end of the timeline: wrap around so the feed never runs dry.
-		if vs, err = s.page(ctx, now.UnixMilli()+1); err != nil {
-			return nil, 0, err
-		}
-	}
-	next := now.UnixMilli()
-	if len(vs) > 0 {
-		next = vs[len(vs)-1].CreatedAtMs
-	}
-	return vs, next, nil
+// Page is one feed page: the videos, the next latest_time, and how many
+// videos each of their authors published (asked of publish in the same call).
+type Page struct {
+	Videos     []*base.VideoInfo
+	Next       int64
+	WorkCounts map[int64]int64
 }
 
-func (s *Service) page(ctx context.Context, before int64) ([]*base.VideoInfo, error) {
-	r, err := s.publish.ListBefore(ctx, &publish.ListBeforeRequest{BeforeMs: before, Limit: PageSize})
+// Feed returns up to PageSize videos published strictly before latest_time,
+// newest first, and starts over from the newest when nothing older is left.
+func (s *Service) Feed(ctx context.Context, latest int64) (*Page, error) {
+	now := s.now()
+	before := NormalizeTime(latest, now)
+	r, err := s.page(ctx, before)
 	if err != nil {
 		return nil, err
 	}
-	return r.Videos, nil
+	if len(r.Videos) == 0 && before < now.UnixMilli() {
+		// The end of the timeline: wrap around so the feed never runs dry.
+		if r, err = s.page(ctx, now.UnixMilli()+1); err != nil {
+			return nil, err
+		}
+	}
+	p := &Page{Videos: r.Videos, Next: now.UnixMilli(), WorkCounts: r.WorkCounts}
+	if len(p.Videos) > 0 {
+		p.Next = p.Videos[len(p.Videos)-1].CreatedAtMs
+	}
+	return p, nil
+}
+
+func (s *Service) page(ctx context.Context, before int64) (*publish.VideosResponse, error) {
+	return s.publish.ListBefore(ctx, &publish.ListBeforeRequest{BeforeMs: before, Limit: PageSize, WithWorkCounts: true})
 }

@@ -31,7 +31,21 @@ func (h *Handler) ListBefore(ctx context.Context, req *publish.ListBeforeRequest
 	if err != nil {
 		return nil, err
 	}
-	return &publish.VideosResponse{Videos: vs}, nil
+	resp := &publish.VideosResponse{Videos: vs}
+	if req.WithWorkCounts && len(vs) > 0 {
+		authors := make([]int64, 0, len(vs))
+		seen := make(map[int64]bool, len(vs))
+		for _, v := range vs {
+			if !seen[v.AuthorId] {
+				seen[v.AuthorId] = true
+				authors = append(authors, v.AuthorId)
+			}
+		}
+		if resp.WorkCounts, err = h.S.WorkCounts(ctx, authors); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
 }
 
 func (h *Handler) MGetVideos(ctx context.Context, req *base.IdsRequest) (*publish.VideosResponse, error) {
