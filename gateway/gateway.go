@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
@@ -23,6 +22,7 @@ import (
 	"tiktok/internal/logx"
 	"tiktok/internal/rpc"
 	"tiktok/internal/storage"
+	"tiktok/internal/tracing"
 	"tiktok/web"
 )
 
@@ -50,7 +50,7 @@ func (g *Gateway) Router() *gin.Engine {
 	r.RedirectFixedPath = false
 	r.MaxMultipartMemory = maxFormBytes
 	if g.cfg.Tracing.Endpoint != "" {
-		r.Use(otelgin.Middleware("gateway"))
+		r.Use(tracing.HTTP("gateway", g.cfg.Tracing.SampleRatio))
 	}
 	r.Use(requestID, accessLog, gin.CustomRecovery(func(c *gin.Context, p any) {
 		logx.Ctx(c.Request.Context()).Error("panic", zap.Any("panic", p))

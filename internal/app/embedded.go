@@ -38,7 +38,7 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 	}
 	// One process, one trace resource: tracing is for the per-role deployment,
 	// but the propagator is harmless here.
-	if _, err := tracing.Init(ctx, "tiktok", "", 0); err != nil {
+	if _, err := tracing.Init(ctx, "tiktok", ""); err != nil {
 		return nil, err
 	}
 	sys := &System{}

@@ -33,7 +33,7 @@ func Discovery(cfg *config.Config) (discovery.Discovery, error) {
 
 // RunService runs one RPC service as its own process until ctx ends.
 func RunService(ctx context.Context, cfg *config.Config, name string) error {
-	shutdown, err := tracing.Init(ctx, name, cfg.Tracing.Endpoint, cfg.Tracing.SampleRatio)
+	shutdown, err := tracing.Init(ctx, name, cfg.Tracing.Endpoint)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func RunGateway(ctx context.Context, cfg *config.Config) error {
 	if len(cfg.Auth.Secret) < 16 {
 		return errors.New("auth.secret (TIKTOK_AUTH_SECRET) must be set to at least 16 characters")
 	}
-	shutdown, err := tracing.Init(ctx, "gateway", cfg.Tracing.Endpoint, cfg.Tracing.SampleRatio)
+	shutdown, err := tracing.Init(ctx, "gateway", cfg.Tracing.Endpoint)
 	if err != nil {
 		return err
 	}

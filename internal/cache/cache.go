@@ -19,7 +19,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
@@ -91,7 +90,7 @@ func New(o Options) *Cache {
 		Addr: o.Addr, DB: o.DB, PoolSize: o.PoolSize, MaxRetries: -1,
 		DialTimeout: o.Timeout, ReadTimeout: o.Timeout, WriteTimeout: o.Timeout, PoolTimeout: o.Timeout,
 	})
-	_ = redisotel.InstrumentTracing(rdb)
+	rdb.AddHook(traceHook{})
 	return &Cache{be: redisBackend{rdb}, ttl: o.TTL, tomb: 2 * time.Second}
 }
 

@@ -6,6 +6,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
+
+	"tiktok/internal/tracing"
 )
 
 // traceSQL makes every statement a span of the request's trace. (A few lines
@@ -14,8 +16,8 @@ func traceSQL(gdb *gorm.DB, system string) error {
 	tracer := otel.Tracer("tiktok/db")
 	before := func(op string) func(*gorm.DB) {
 		return func(tx *gorm.DB) {
-			if tx.Statement.Context == nil {
-				return
+			if tx.Statement.Context == nil || !tracing.Recording(tx.Statement.Context) {
+				return // not a sampled request: no span at all
 			}
 			ctx, span := tracer.Start(tx.Statement.Context, "sql."+op, trace.WithSpanKind(trace.SpanKindClient),
 				trace.WithAttributes(attribute.String("db.system", system)))

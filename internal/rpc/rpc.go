@@ -19,13 +19,13 @@ import (
 	"github.com/cloudwego/kitex/pkg/transmeta"
 	"github.com/cloudwego/kitex/server"
 	"github.com/cloudwego/kitex/transport"
-	"github.com/kitex-contrib/obs-opentelemetry/tracing"
 	"go.uber.org/zap"
 
 	"tiktok/internal/config"
 	"tiktok/internal/discovery"
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
+	"tiktok/internal/tracing"
 	"tiktok/kitex_gen/comment/commentservice"
 	"tiktok/kitex_gen/favorite/favoriteservice"
 	"tiktok/kitex_gen/feed/feedservice"
@@ -79,7 +79,7 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 				MaxIdlePerAddress: max(cfg.RPC.IdlePerAddress, 1), MaxIdleTimeout: time.Minute}))
 		}
 		if cfg.Tracing.Endpoint != "" {
-			o = append(o, client.WithSuite(tracing.NewClientSuite()))
+			o = append(o, client.WithMiddleware(tracing.ClientMiddleware))
 		}
 		return append(o, d.ClientOptions(svc)...)
 	}
@@ -115,11 +115,9 @@ func ServerOptions(cfg *config.Config, service string, addr net.Addr, ln net.Lis
 	o := []server.Option{
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: service}),
 		server.WithMetaHandler(transmeta.ServerTTHeaderHandler),
+		server.WithMiddleware(tracing.ServerMiddleware),
 		server.WithMiddleware(serverRecover),
 		server.WithExitWaitTime(3 * time.Second),
-	}
-	if cfg.Tracing.Endpoint != "" {
-		o = append(o, server.WithSuite(tracing.NewServerSuite()))
 	}
 	if cfg.RPC.MuxConnections > 0 {
 		o = append(o, server.WithMuxTransport())

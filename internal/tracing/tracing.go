@@ -16,8 +16,9 @@ import (
 )
 
 // Init installs a tracer provider named service. With no endpoint it only
-// installs the propagator and returns a no-op shutdown.
-func Init(ctx context.Context, service, endpoint string, ratio float64) (func(context.Context) error, error) {
+// installs the propagator and returns a no-op shutdown. Which requests are
+// traced is decided where they enter (HTTP).
+func Init(ctx context.Context, service, endpoint string) (func(context.Context) error, error) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	if endpoint == "" {
 		return func(context.Context) error { return nil }, nil
@@ -31,7 +32,9 @@ func Init(ctx context.Context, service, endpoint string, ratio float64) (func(co
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Second)),
 		sdktrace.WithResource(res),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
+		// Roots only where the gateway chose to trace (see HTTP); the rest
+		// follows its parent.
+		sdktrace.WithSampler(sdktrace.ParentBased(rootSampler{})),
 	)
 	otel.SetTracerProvider(tp)
 	return tp.Shutdown, nil
