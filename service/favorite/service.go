@@ -51,7 +51,7 @@ func (s *Service) Action(ctx context.Context, user, video int64, action int32) e
 	}
 	author := v.AuthorId
 	if action == 2 {
-		err = s.st.unlike(ctx, user, video)
+		err = s.st.unlike(ctx, user, video, author)
 	} else {
 		err = s.st.like(ctx, &Like{UserID: user, VideoID: video, AuthorID: author, CreatedAtMs: time.Now().UnixMilli()})
 	}

@@ -2,6 +2,7 @@ package favorite
 
 import (
 	"context"
+	"fmt"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -51,38 +52,49 @@ func (s *store) like(ctx context.Context, l *Like) error {
 	})
 }
 
-// unlike removes the pair and, only if it was there, uncounts it.
-func (s *store) unlike(ctx context.Context, user, video int64) error {
+// unlike removes the pair and, only if it was there, uncounts it. author is
+// the video's author, which the row copied when it was made (it never
+// changes), so the row need not be read first.
+func (s *store) unlike(ctx context.Context, user, video, author int64) error {
 	return db.Write(ctx, s.db, func(tx *gorm.DB) error {
-		var l Like
-		r := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("user_id = ? AND video_id = ?", user, video).Limit(1).Find(&l)
-		if r.Error != nil || r.RowsAffected == 0 {
-			return r.Error
-		}
 		d := tx.Where("user_id = ? AND video_id = ?", user, video).Delete(&Like{})
 		if d.Error != nil || d.RowsAffected != 1 {
 			return d.Error
 		}
-		return s.count(tx, video, user, l.AuthorID, -1)
+		return s.count(tx, video, user, author, -1)
 	})
 }
 
 // count moves the three counters of one like by delta, always in the same
-// order (video, then users by id) so concurrent transactions do not deadlock.
+// order (video, then users by id) so concurrent transactions do not deadlock:
+// the video's row, then the giver's and the author's in one statement.
 func (s *store) count(tx *gorm.DB, video, user, author int64, delta int64) error {
 	if err := counter.Add(tx, &VideoLikes{}, "video_id", video, delta, "n"); err != nil {
 		return err
 	}
-	given := func() error { return counter.Add(tx, &UserLikes{}, "user_id", user, delta, "given") }
-	received := func() error { return counter.Add(tx, &UserLikes{}, "user_id", author, delta, "received") }
-	first, second := given, received
-	if author < user {
-		first, second = received, given
+	return tx.Exec(userCountsSQL(tx.Dialector.Name(), user, author, delta)).Error
+}
+
+// userCountsSQL is one upsert moving user's "given" and author's "received"
+// by delta, rows in id order. A missing row starts at max(delta, 0), as in
+// counter.Add. The CASEs pick each row's column, since the conflict update
+// applies to every row of the statement.
+func userCountsSQL(dialect string, user, author, delta int64) string {
+	ins := max(delta, 0)
+	var values string
+	if user == author { // a like of one's own video: one row, both columns
+		values = fmt.Sprintf("(%d, %d, %d)", user, ins, ins)
+	} else if user < author {
+		values = fmt.Sprintf("(%d, %d, 0), (%d, 0, %d)", user, ins, author, ins)
+	} else {
+		values = fmt.Sprintf("(%d, 0, %d), (%d, %d, 0)", author, ins, user, ins)
 	}
-	if err := first(); err != nil {
-		return err
+	set := fmt.Sprintf("given = given + CASE WHEN user_id = %d THEN %d ELSE 0 END, "+
+		"received = received + CASE WHEN user_id = %d THEN %d ELSE 0 END", user, delta, author, delta)
+	if dialect == "mysql" {
+		return "INSERT INTO user_like_counts (user_id, given, received) VALUES " + values + " ON DUPLICATE KEY UPDATE " + set
 	}
-	return second()
+	return "INSERT INTO user_like_counts (user_id, given, received) VALUES " + values + " ON CONFLICT (user_id) DO UPDATE SET " + set
 }
 
 func (s *store) videoIDsOf(ctx context.Context, user int64) ([]int64, error) {

@@ -35,8 +35,8 @@ func TestLikeIsIdempotentAndCountsAreRows(t *testing.T) {
 	if ids, _ := s.videoIDsOf(ctx, 2); len(ids) != 2 || ids[0] != 11 {
 		t.Fatalf("most recent first: %v", ids)
 	}
-	s.unlike(ctx, 1, 10)
-	s.unlike(ctx, 1, 10)
+	s.unlike(ctx, 1, 10, 7)
+	s.unlike(ctx, 1, 10, 7)
 	if byVideo, _ = s.videoCounts(ctx, []int64{10}); byVideo[10] != 1 {
 		t.Fatalf("after unlike %v", byVideo)
 	}
@@ -66,5 +66,27 @@ func TestCountersBuiltForOldData(t *testing.T) {
 	recv, _ := s.st.userCounts("received")(ctx, []int64{9})
 	if n[5] != 2 || recv[9] != 2 {
 		t.Fatalf("counters after start: %v %v", n, recv)
+	}
+}
+
+// A like of one's own video moves both of that user's counters, once.
+func TestLikeOwnVideo(t *testing.T) {
+	s := &store{db: testdb.Open(t, "favorite", Models()...)}
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		if err := s.like(ctx, &Like{UserID: 5, VideoID: 50, AuthorID: 5, CreatedAtMs: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	given, _ := s.userCounts("given")(ctx, []int64{5})
+	recv, _ := s.userCounts("received")(ctx, []int64{5})
+	if given[5] != 1 || recv[5] != 1 {
+		t.Fatalf("given %v received %v", given, recv)
+	}
+	s.unlike(ctx, 5, 50, 5)
+	given, _ = s.userCounts("given")(ctx, []int64{5})
+	recv, _ = s.userCounts("received")(ctx, []int64{5})
+	if given[5] != 0 || recv[5] != 0 {
+		t.Fatalf("after unlike: given %v received %v", given, recv)
 	}
 }
