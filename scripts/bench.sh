@@ -35,6 +35,7 @@ embedded)
   bin/tiktok serve --http 127.0.0.1:18080 --data "$work/data" --demo=false >"$work/serve.log" 2>&1 &
   pids+=($!)
   service_pids() { echo "${pids[0]}"; }
+  cpu_procs() { echo "serve:${pids[0]}"; }
   check() { bin/tiktok check-likes --data "$work/data" --url "$base"; }
   ;;
 production)
@@ -51,6 +52,10 @@ production)
   bin/tiktok seed --config deploy/production.yaml $seedflag >"$work/seed.json"
   bash scripts/cluster.sh start >/dev/null
   service_pids() { cat "$RUN_DIR"/pids/{gateway,user,feed,publish,favorite,comment,relation,message}.pid; }
+  cpu_procs() {
+    for r in gateway user feed publish favorite comment relation message; do echo "$r:$(cat "$RUN_DIR/pids/$r.pid")"; done
+    echo "mysqld:$(pgrep -x mariadbd || pgrep -x mysqld)"; echo "redis:$(pgrep -x redis-server | head -1)"
+  }
   check() { bin/tiktok check-likes --config deploy/production.yaml --url "$base"; }
   ;;
 *) echo "usage: $0 embedded|production [--smoke]" >&2; exit 2 ;;
@@ -71,16 +76,28 @@ uid=$(curl -sf -X POST "$base/douyin/user/login/?username=seed_user_0001&passwor
 
 rss_kb() { local t=0 p; for p in $(service_pids); do t=$((t + $(awk '/VmHWM/{print $2}' /proc/$p/status 2>/dev/null || echo 0))); done; echo $t; }
 
-# run NAME MODE URL: warm up, measure, print the RESULT fields plus RSS.
-results=()
+# cpu_ticks: "name:ticks" of user+system CPU for each process of cpu_procs.
+cpu_ticks() { local np; for np in $(cpu_procs); do echo "${np%%:*}:$(awk '{print $14+$15}' "/proc/${np#*:}/stat" 2>/dev/null || echo 0)"; done; }
+
+# run NAME MODE URL: warm up, measure, print the RESULT fields plus RSS; for
+# the service rows also the CPU each process spent per request.
+results=() cpu_rows=()
 run() {
   local name=$1 bmode=$2 url=$3
   BENCH_MODE=$bmode BENCH_TOKENS=$work/tokens BENCH_FIRST_VIDEO=$first BENCH_LAST_VIDEO=$last \
     wrk -t2 -c64 -d${warm}s -s bench/wrk.lua "$url" >/dev/null
-  local out
+  local out before after
+  before=$(cpu_ticks)
   out=$(BENCH_MODE=$bmode BENCH_TOKENS=$work/tokens BENCH_FIRST_VIDEO=$first BENCH_LAST_VIDEO=$last \
     wrk -t2 -c64 -d${dur}s -s bench/wrk.lua "$url" | grep '^RESULT')
+  after=$(cpu_ticks)
   results+=("$name $(echo "$out" | cut -d' ' -f2-) $(rss_kb)")
+  if [ "${name%%-*}" != gin ]; then
+    cpu_rows+=("$name $(paste -d' ' <(echo "$before") <(echo "$after") |
+      awk -v n="$(echo "$out" | cut -d' ' -f2)" -v hz="$(getconf CLK_TCK)" '
+        { split($1, a, ":"); split($2, b, ":"); us = (b[2] - a[2]) / hz * 1e6 / (n > 0 ? n : 1); t += us
+          printf "%s ", int(us + 0.5) } END { printf "%d", int(t + 0.5) }')")
+  fi
 }
 
 run "gin-empty" get "http://127.0.0.1:18099/empty"
@@ -106,6 +123,15 @@ for r in "${results[@]}"; do
     "$(awk -v a="$rps" -v b="$empty_rps" 'BEGIN{printf "%.3f", a/b}')" "$(awk -v a="$rps" -v b="$feed_rps" 'BEGIN{printf "%.3f", a/b}')"
   if [ "$6" != 0 ] || [ "$7" != 0 ]; then fail=1; fi
 done
+echo
+echo "CPU per request, microseconds of each process (wrk's own not included):"
+header=$(for np in $(cpu_procs); do printf '%s ' "${np%%:*}"; done)
+printf '%-16s' row; for h in $header total; do printf ' %8s' "$h"; done; echo
+for r in "${cpu_rows[@]}"; do
+  set -- $r
+  printf '%-16s' "$1"; shift; for v in "$@"; do printf ' %8s' "$v"; done; echo
+done
+echo
 echo "$check_out"
 [ "$check_ok" = 1 ] || fail=1
 if [ -n "$smoke" ] && [ "$fail" = 1 ]; then echo "smoke run failed: errors in a row or a counter mismatch" >&2; exit 1; fi

@@ -287,3 +287,28 @@ func TestImmutableRemembersRecordsButNotAbsence(t *testing.T) {
 		t.Fatalf("%d records kept, bound 2", len(im.m))
 	}
 }
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func TestAnOccasionalTimeoutDoesNotPauseTheCache(t *testing.T) {
+	c := &Cache{be: newLocal(), ttl: time.Hour, tomb: time.Second}
+	ctx := context.Background()
+	c.failed(ctx, timeoutErr{})
+	c.failed(ctx, timeoutErr{})
+	if !c.usable() {
+		t.Fatal("two timeouts paused the cache")
+	}
+	c.failed(ctx, timeoutErr{})
+	if c.usable() {
+		t.Fatal("three timeouts in a second must pause it")
+	}
+	c.downUntil.Store(0)
+	c.failed(ctx, errDown)
+	if c.usable() {
+		t.Fatal("any other error pauses it at once")
+	}
+}
