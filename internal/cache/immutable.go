@@ -20,6 +20,26 @@ func NewImmutable[T any](max int) *Immutable[T] {
 	return &Immutable[T]{m: make(map[int64]T), max: max}
 }
 
+// Get returns the remembered record of id.
+func (im *Immutable[T]) Get(id int64) (T, bool) {
+	im.mu.RLock()
+	v, ok := im.m[id]
+	im.mu.RUnlock()
+	return v, ok
+}
+
+// Remember keeps records found (never absences).
+func (im *Immutable[T]) Remember(got map[int64]T) {
+	im.mu.Lock()
+	if len(im.m)+len(got) > im.max {
+		im.m = make(map[int64]T)
+	}
+	for id, v := range got {
+		im.m[id] = v
+	}
+	im.mu.Unlock()
+}
+
 // Batch is the package's Batch with this process's records consulted first.
 func (im *Immutable[T]) Batch(ctx context.Context, c *Cache, prefix string, ids []int64,
 	load func(context.Context, []int64) (map[int64]T, error)) (map[int64]T, error) {
@@ -41,14 +61,9 @@ func (im *Immutable[T]) Batch(ctx context.Context, c *Cache, prefix string, ids 
 	if err != nil {
 		return nil, err
 	}
-	im.mu.Lock()
-	if len(im.m)+len(got) > im.max {
-		im.m = make(map[int64]T)
-	}
+	im.Remember(got)
 	for id, v := range got {
-		im.m[id] = v
 		out[id] = v
 	}
-	im.mu.Unlock()
 	return out, nil
 }

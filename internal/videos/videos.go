@@ -7,43 +7,34 @@ package videos
 
 import (
 	"context"
-	"sync"
 
+	"tiktok/internal/cache"
 	"tiktok/kitex_gen/base"
 	"tiktok/kitex_gen/publish/publishservice"
 )
 
-// maxEntries bounds the memory: past it the map starts afresh.
+// maxEntries bounds the memory: past it the remembered set starts afresh.
 const maxEntries = 200_000
 
 type Lookup struct {
 	publish publishservice.Client
-	mu      sync.RWMutex
-	known   map[int64]*base.VideoInfo
+	known   *cache.Immutable[*base.VideoInfo]
 }
 
 func New(p publishservice.Client) *Lookup {
-	return &Lookup{publish: p, known: map[int64]*base.VideoInfo{}}
+	return &Lookup{publish: p, known: cache.NewImmutable[*base.VideoInfo](maxEntries)}
 }
 
 // Get returns the video, or nil when there is no such video.
 func (l *Lookup) Get(ctx context.Context, id int64) (*base.VideoInfo, error) {
-	l.mu.RLock()
-	v := l.known[id]
-	l.mu.RUnlock()
-	if v != nil {
+	if v, ok := l.known.Get(id); ok {
 		return v, nil
 	}
 	r, err := l.publish.MGetVideos(ctx, &base.IdsRequest{Ids: []int64{id}})
 	if err != nil || len(r.Videos) == 0 {
 		return nil, err
 	}
-	v = r.Videos[0]
-	l.mu.Lock()
-	if len(l.known) >= maxEntries {
-		l.known = map[int64]*base.VideoInfo{}
-	}
-	l.known[id] = v
-	l.mu.Unlock()
+	v := r.Videos[0]
+	l.known.Remember(map[int64]*base.VideoInfo{id: v})
 	return v, nil
 }
