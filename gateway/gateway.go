@@ -155,4 +155,6 @@ func (g *Gateway) mustViewer(c *gin.Context) (int64, error) {
 	return id, err
 }
 
-func ctxOf(c *gin.Context) context.Context { return c.Request.Context() }
+// ctxOf is the context for the request's calls: without the HTTP request's
+// cancellation (see rpc.Detach; each call is bounded by rpc.timeout).
+func ctxOf(c *gin.Context) context.Context { return rpc.Detach(c.Request.Context()) }

@@ -101,8 +101,8 @@ func (b *userBatch) user(id int64) *User {
 
 // Users returns the users among ids that exist, in the order of ids.
 func (p *Composer) Users(ctx context.Context, viewer int64, ids []int64) ([]*User, error) {
-	g, gctx := fanout.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, ids, false, true, nil)
+	g := fanout.New()
+	b := p.fetchUsers(ctx, g, viewer, ids, false, true, nil)
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -147,21 +147,21 @@ func (p *Composer) videos(ctx context.Context, viewer int64, vs []*base.VideoInf
 	ids = unique(ids)
 	var likes, comments map[int64]int64
 	var liked map[int64]bool
-	g, gctx := fanout.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, authors, degrade, false, works)
+	g := fanout.New()
+	b := p.fetchUsers(ctx, g, viewer, authors, degrade, false, works)
 	g.Go(func() error {
-		r, err := p.c.Favorite.Stats(gctx, &favorite.StatsRequest{ViewerId: viewer, VideoIds: ids, UserIds: b.uniqueID})
+		r, err := p.c.Favorite.Stats(ctx, &favorite.StatsRequest{ViewerId: viewer, VideoIds: ids, UserIds: b.uniqueID})
 		if err == nil {
 			likes, liked, b.favs = r.VideoCounts, r.Liked, r.UserCounts
 		}
-		return optional(gctx, degrade, err)
+		return optional(ctx, degrade, err)
 	})
 	g.Go(func() error {
-		r, err := p.c.Comment.Counts(gctx, &base.IdsRequest{Ids: ids})
+		r, err := p.c.Comment.Counts(ctx, &base.IdsRequest{Ids: ids})
 		if err == nil {
 			comments = r.Counts
 		}
-		return optional(gctx, degrade, err)
+		return optional(ctx, degrade, err)
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -187,8 +187,8 @@ func (p *Composer) Comments(ctx context.Context, viewer int64, cs []*comment.Com
 	for i, c := range cs {
 		ids[i] = c.UserId
 	}
-	g, gctx := fanout.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, ids, false, true, nil)
+	g := fanout.New()
+	b := p.fetchUsers(ctx, g, viewer, ids, false, true, nil)
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -222,12 +222,12 @@ func (p *Composer) Friends(ctx context.Context, viewer, owner int64, ids []int64
 	if len(ids) == 0 {
 		return out, nil
 	}
-	g, gctx := fanout.WithContext(ctx)
-	b := p.fetchUsers(gctx, g, viewer, ids, false, true, nil)
+	g := fanout.New()
+	b := p.fetchUsers(ctx, g, viewer, ids, false, true, nil)
 	var latest map[int64]*message.Latest
 	if viewer > 0 && viewer == owner {
 		g.Go(func() error {
-			r, err := p.c.Message.Latest(gctx, &base.ViewerIdsRequest{ViewerId: owner, Ids: b.uniqueID})
+			r, err := p.c.Message.Latest(ctx, &base.ViewerIdsRequest{ViewerId: owner, Ids: b.uniqueID})
 			if err == nil {
 				latest = r.Latest
 			}

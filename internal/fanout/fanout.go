@@ -47,6 +47,11 @@ type Group struct {
 	cancel context.CancelFunc
 }
 
+// New returns a Group whose calls share no context: for calls that are
+// bounded on their own (RPCs, see rpc.Detach), where cancelling the others
+// after a failure saves nothing worth a cancellable context per request.
+func New() *Group { return &Group{cancel: func() {}} }
+
 // WithContext returns a Group and the context its calls should use.
 func WithContext(ctx context.Context) (*Group, context.Context) {
 	ctx, cancel := context.WithCancel(ctx)

@@ -67,9 +67,9 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 		o := []client.Option{
 			client.WithTransportProtocol(transport.TTHeader),
 			client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
-			client.WithRPCTimeout(cfg.RPC.Timeout),
 			client.WithConnectTimeout(cfg.RPC.ConnectTimeout),
 			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: caller}),
+			client.WithMiddleware(callTimeout(cfg.RPC.Timeout)),
 			client.WithMiddleware(clientLog),
 		}
 		if cfg.RPC.MuxConnections > 0 {
@@ -128,6 +128,36 @@ func ServerOptions(cfg *config.Config, service string, addr net.Addr, ln net.Lis
 		o = append(o, server.WithServiceAddr(addr))
 	}
 	return append(o, d.ServerOptions(service, addr)...)
+}
+
+// callTimeout bounds each call by d where the transport enforces it (the
+// response read), instead of through client.WithRPCTimeout. With that option
+// Kitex runs every call on a goroutine of its timeout pool and waits for it,
+// two goroutine switches per call; without it, and with a context that has
+// no Done channel (see Detach), the call runs on the caller's goroutine. The
+// transport reads the timeout from the call's config, which is set here,
+// after Kitex's timeout middleware has looked at it.
+func callTimeout(d time.Duration) endpoint.Middleware {
+	return func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, req, resp any) error {
+			if ri := rpcinfo.GetRPCInfo(ctx); ri != nil {
+				if c := rpcinfo.AsMutableRPCConfig(ri.Config()); c != nil {
+					_ = c.SetRPCTimeout(d)
+				}
+			}
+			return next(ctx, req, resp)
+		}
+	}
+}
+
+// Detach returns ctx without its cancellation, for making calls: every call
+// is bounded by rpc.timeout anyway, and a context that cannot be cancelled
+// lets Kitex make the call on the caller's goroutine (see callTimeout).
+func Detach(ctx context.Context) context.Context {
+	if ctx.Done() == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // Calls counts RPCs made by this process; tests use it to prove that a page

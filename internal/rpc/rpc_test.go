@@ -18,7 +18,10 @@ import (
 	"github.com/cloudwego/kitex/server"
 )
 
-type stubUser struct{ err error }
+type stubUser struct {
+	err   error
+	delay time.Duration
+}
 
 func (s *stubUser) Register(ctx context.Context, r *user.RegisterRequest) (*user.AuthResponse, error) {
 	return nil, s.err
@@ -29,6 +32,7 @@ func (s *stubUser) Login(ctx context.Context, r *user.LoginRequest) (*user.AuthR
 }
 
 func (s *stubUser) MGetUsers(ctx context.Context, r *base.IdsRequest) (*user.UsersResponse, error) {
+	time.Sleep(s.delay)
 	if id := logx.RequestID(ctx); id != "" {
 		return &user.UsersResponse{Users: map[int64]*base.UserInfo{1: {Id: 1, Name: id}}}, nil
 	}
@@ -72,5 +76,49 @@ func TestErrorsAndRequestIDCrossRPC(t *testing.T) {
 	_, err = dead.User.MGetUsers(ctx, &base.IdsRequest{})
 	if code, _ := errno.From(err); code != errno.CodeServiceUnavailable || time.Since(start) > 2*time.Second {
 		t.Fatalf("dead service: %v after %v", err, time.Since(start))
+	}
+}
+
+// A service that answers too slowly fails the call after rpc.timeout, also
+// when the caller's context cannot be cancelled (Detach), on pooled and on
+// multiplexed connections.
+func TestSlowServiceTimesOut(t *testing.T) {
+	for _, mux := range []int{0, 2} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := config.Load("")
+		cfg.RPC.MuxConnections = mux
+		cfg.RPC.Timeout = 200 * time.Millisecond
+		book := discovery.Static{User: ln.Addr().String()}
+		svr := userservice.NewServer(&stubUser{delay: 2 * time.Second},
+			append(ServerOptions(cfg, User, ln.Addr(), ln, book), server.WithExitSignal(func() <-chan error { return make(chan error) }))...)
+		go svr.Run()
+		c, err := NewClients(cfg, book, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		start := time.Now()
+		_, err = c.User.MGetUsers(Detach(ctx), &base.IdsRequest{})
+		took := time.Since(start)
+		cancel()
+		svr.Stop()
+		if err == nil || took > 1500*time.Millisecond {
+			t.Fatalf("mux %d: slow call: err %v after %v", mux, err, took)
+		}
+	}
+}
+
+func TestDetachKeepsValuesDropsCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(logx.WithRequestID(context.Background(), "r1"))
+	d := Detach(ctx)
+	cancel()
+	if d.Done() != nil || d.Err() != nil || logx.RequestID(d) != "r1" {
+		t.Fatalf("detached: done %v err %v id %q", d.Done(), d.Err(), logx.RequestID(d))
+	}
+	if Detach(d) != d {
+		t.Fatal("detaching twice wraps twice")
 	}
 }
