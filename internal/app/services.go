@@ -100,7 +100,7 @@ func StartService(cfg *config.Config, name string, addr net.Addr, ln net.Listene
 		s.db = gdb
 	}
 	s.cache = cache.New(cache.Options{Addr: cfg.Redis.Addr, DB: cfg.Redis.DB, TTL: cfg.Redis.TTL, Timeout: cfg.Redis.Timeout,
-		Local: oneProcess && cfg.Redis.Local})
+		Local: oneProcess && cfg.Redis.Local, Near: name, NearTTL: cfg.Redis.NearTTL})
 	opts := rpc.ServerOptions(cfg, name, addr, ln, d)
 	// The caller decides when to stop (after the gateway drained), not Kitex's
 	// own signal handler.

@@ -73,6 +73,10 @@ type Options struct {
 	PoolSize int
 	// Local: with no Addr, cache in this process instead of not at all.
 	Local bool
+	// Near: with Addr, also keep values read in this process's memory for up
+	// to NearTTL, invalidated through this service's Redis channel (see near).
+	Near    string
+	NearTTL time.Duration
 }
 
 // New connects lazily. With no addr it returns an in-process cache when
@@ -95,7 +99,11 @@ func New(o Options) *Cache {
 		DialTimeout: o.Timeout, ReadTimeout: o.Timeout, WriteTimeout: o.Timeout, PoolTimeout: o.Timeout,
 	})
 	rdb.AddHook(traceHook{})
-	return &Cache{be: redisBackend{rdb}, ttl: o.TTL, tomb: 2 * time.Second}
+	var be backend = redisBackend{rdb}
+	if o.Near != "" && o.NearTTL > 0 {
+		be = newNear(redisBackend{rdb}, InvalidationChannel(o.Near), o.NearTTL)
+	}
+	return &Cache{be: be, ttl: o.TTL, tomb: 2 * time.Second}
 }
 
 // usable says whether to use the backend now: it is not in its pause after

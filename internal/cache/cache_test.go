@@ -118,6 +118,7 @@ func TestNumbersOneRoundTripManyKinds(t *testing.T) {
 func backends(t *testing.T, f func(t *testing.T, c *Cache)) {
 	t.Run("redis", func(t *testing.T) { f(t, testCache(t)) })
 	t.Run("local", func(t *testing.T) { f(t, New(Options{Local: true, TTL: time.Minute})) })
+	t.Run("near", func(t *testing.T) { f(t, testNear(t, "test")) })
 }
 
 func TestGetFillAndTombstone(t *testing.T) {

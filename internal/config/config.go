@@ -57,6 +57,7 @@ type Config struct {
 		TTL     time.Duration `mapstructure:"ttl"`
 		Timeout time.Duration `mapstructure:"timeout"`
 		Local   bool          `mapstructure:"local"`
+		NearTTL time.Duration `mapstructure:"near_ttl"`
 	} `mapstructure:"redis"`
 	Debug struct {
 		PprofAddr string `mapstructure:"pprof_addr"`
