@@ -7,7 +7,9 @@ import (
 	"context"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -106,7 +108,7 @@ func serveWebClient(r *gin.Engine) {
 func requestID(c *gin.Context) {
 	id := c.GetHeader("X-Request-Id")
 	if id == "" || len(id) > 64 {
-		id = uuid.NewString()
+		id = newRequestID()
 	}
 	c.Header("X-Request-Id", id)
 	if sc := trace.SpanContextFromContext(c.Request.Context()); sc.IsValid() {
@@ -117,7 +119,22 @@ func requestID(c *gin.Context) {
 	c.Next()
 }
 
+// requestIDs: a random prefix per process and a counter, unique without a
+// read of the system's randomness per request.
+var (
+	requestIDPrefix = uuid.NewString()[:8] + "-"
+	requestIDSeq    atomic.Uint64
+)
+
+func newRequestID() string {
+	return requestIDPrefix + strconv.FormatUint(requestIDSeq.Add(1), 36)
+}
+
 func accessLog(c *gin.Context) {
+	if !logx.L().Core().Enabled(zap.DebugLevel) {
+		c.Next() // the line would not be written; skip building its logger
+		return
+	}
 	start := time.Now()
 	c.Next()
 	logx.Ctx(c.Request.Context()).Debug("http", zap.String("method", c.Request.Method),

@@ -41,3 +41,19 @@ func TestKeyFileIsStable(t *testing.T) {
 		t.Fatal("key not kept")
 	}
 }
+
+// A token remembered as verified is refused once it expires.
+func TestRememberedTokenStillExpires(t *testing.T) {
+	tk := New([]byte("k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1"), time.Hour)
+	s, _ := tk.SignAt(7, time.Now().Add(-time.Hour+time.Second)) // expires within a second
+	if id, err := tk.Parse(s); err != nil || id != 7 {
+		t.Fatalf("fresh token: %d %v", id, err)
+	}
+	if id, err := tk.Parse(s); err != nil || id != 7 {
+		t.Fatalf("remembered token: %d %v", id, err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := tk.Parse(s); err == nil {
+		t.Fatal("expired token accepted from memory")
+	}
+}
