@@ -146,11 +146,11 @@ func (g *Gateway) viewerAndUser(c *gin.Context) (int64, int64, error) {
 
 // requireUser fails with not-found when id is not a user.
 func (g *Gateway) requireUser(c *gin.Context, id int64) error {
-	r, err := g.rpc.User.MGetUsers(ctxOf(c), &base.IdsRequest{Ids: []int64{id}})
+	ok, err := g.compose.UserExists(ctxOf(c), id)
 	if err != nil {
 		return err
 	}
-	if r.Users[id] == nil {
+	if !ok {
 		return errno.NotFound("user not found")
 	}
 	return nil

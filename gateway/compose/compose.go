@@ -10,6 +10,7 @@ import (
 	"tiktok/internal/fanout"
 	"tiktok/internal/logx"
 	"tiktok/internal/rpc"
+	"tiktok/internal/users"
 	"tiktok/kitex_gen/base"
 	"tiktok/kitex_gen/comment"
 	"tiktok/kitex_gen/favorite"
@@ -18,11 +19,20 @@ import (
 )
 
 type Composer struct {
-	c   *rpc.Clients
-	loc *time.Location
+	c     *rpc.Clients
+	users *users.Lookup
+	loc   *time.Location
 }
 
-func New(c *rpc.Clients, loc *time.Location) *Composer { return &Composer{c: c, loc: loc} }
+func New(c *rpc.Clients, loc *time.Location) *Composer {
+	return &Composer{c: c, users: users.New(c.User), loc: loc}
+}
+
+// UserExists says whether id is a user.
+func (p *Composer) UserExists(ctx context.Context, id int64) (bool, error) {
+	got, err := p.users.MGet(ctx, []int64{id})
+	return got[id] != nil, err
+}
 
 // userBatch gathers the parts of a list of users: the record (user), follow
 // counts and is_follow (relation), like counts (favorite) and work count
@@ -48,10 +58,8 @@ func (p *Composer) fetchUsers(ctx context.Context, g *fanout.Group, viewer int64
 	}
 	req := &base.IdsRequest{Ids: b.uniqueID}
 	g.Go(func() error {
-		r, err := p.c.User.MGetUsers(ctx, req)
-		if err == nil {
-			b.infos = r.Users
-		}
+		infos, err := p.users.MGet(ctx, b.uniqueID)
+		b.infos = infos
 		return err
 	})
 	g.Go(func() error {
