@@ -29,9 +29,13 @@ func Open(cfg *config.Config, service string, models ...any) (*gorm.DB, error) {
 			SlowThreshold: 500 * time.Millisecond, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true,
 		})},
 		TranslateError: true,
-		// Reuse prepared statements: re-parsing the same SQL was a tenth of
-		// the CPU of a feed page (pprof, docs/PERFORMANCE.md).
-		PrepareStmt: true,
+		// SQLite: reuse prepared statements; re-parsing the same SQL was a
+		// tenth of the CPU of a feed page (pprof, docs/PERFORMANCE.md).
+		// MySQL: no. The DSN interpolates parameters client-side, one round
+		// trip per statement; prepared statements cost a prepare round trip
+		// on every pooled connection that had not run that SQL yet, which was
+		// a tenth of the favorite service's CPU under likes.
+		PrepareStmt: cfg.Database.Driver != "mysql",
 	}
 	var (
 		gdb *gorm.DB

@@ -24,7 +24,14 @@ var migrations embed.FS
 // mysqlDSN expands the configured DSN for service: "{service}" in the
 // database name gives each service a database of its own.
 func mysqlDSN(template, service string) string {
-	return strings.ReplaceAll(template, "{service}", service)
+	dsn := strings.ReplaceAll(template, "{service}", service)
+	// Parameters are always interpolated here, not sent with a prepared
+	// statement: one round trip per statement instead of three (see Open).
+	if c, err := mysql.ParseDSN(dsn); err == nil && !c.InterpolateParams {
+		c.InterpolateParams = true
+		return c.FormatDSN()
+	}
+	return dsn
 }
 
 // ensureDatabase creates the DSN's database (utf8mb4) when missing.

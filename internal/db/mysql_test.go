@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/go-sql-driver/mysql"
+
 	"tiktok/internal/config"
 )
 
@@ -36,5 +38,13 @@ func TestMySQLMigrations(t *testing.T) {
 			Close(gdb)
 		}
 		probe.Exec("DROP DATABASE tiktok_unit_" + svc)
+	}
+}
+
+func TestMySQLDSNNamesTheServiceAndInterpolates(t *testing.T) {
+	got := mysqlDSN("root:@tcp(127.0.0.1:3306)/tiktok_{service}?parseTime=true", "user")
+	c, err := mysql.ParseDSN(got)
+	if err != nil || c.DBName != "tiktok_user" || !c.InterpolateParams || !c.ParseTime {
+		t.Fatalf("dsn %q: %+v %v", got, c, err)
 	}
 }
