@@ -9,8 +9,8 @@ import (
 	"tiktok/internal/errno"
 	"tiktok/internal/fanout"
 	"tiktok/internal/logx"
+	"tiktok/internal/records"
 	"tiktok/internal/rpc"
-	"tiktok/internal/users"
 	"tiktok/kitex_gen/base"
 	"tiktok/kitex_gen/comment"
 	"tiktok/kitex_gen/favorite"
@@ -20,18 +20,18 @@ import (
 
 type Composer struct {
 	c     *rpc.Clients
-	users *users.Lookup
+	users *records.Lookup[*base.UserInfo]
 	loc   *time.Location
 }
 
 func New(c *rpc.Clients, loc *time.Location) *Composer {
-	return &Composer{c: c, users: users.New(c.User), loc: loc}
+	return &Composer{c: c, users: records.Users(c.User), loc: loc}
 }
 
 // UserExists says whether id is a user.
 func (p *Composer) UserExists(ctx context.Context, id int64) (bool, error) {
-	got, err := p.users.MGet(ctx, []int64{id})
-	return got[id] != nil, err
+	_, ok, err := p.users.Get(ctx, id)
+	return ok, err
 }
 
 // userBatch gathers the parts of a list of users: the record (user), follow

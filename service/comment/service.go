@@ -10,8 +10,8 @@ import (
 	"tiktok/internal/cache"
 	"tiktok/internal/counter"
 	"tiktok/internal/errno"
+	"tiktok/internal/records"
 	"tiktok/internal/validate"
-	"tiktok/internal/videos"
 	"tiktok/kitex_gen/base"
 	cpb "tiktok/kitex_gen/comment"
 	"tiktok/kitex_gen/publish/publishservice"
@@ -20,11 +20,11 @@ import (
 type Service struct {
 	st     *store
 	cache  *cache.Cache
-	videos *videos.Lookup
+	videos *records.Lookup[*base.VideoInfo]
 }
 
 func NewService(db *gorm.DB, c *cache.Cache, p publishservice.Client) *Service {
-	s := &Service{st: &store{db: db}, cache: c, videos: videos.New(p)}
+	s := &Service{st: &store{db: db}, cache: c, videos: records.Videos(p)}
 	// A database from before the counters gets them computed once.
 	_ = counter.EnsureBuilt(context.Background(), db, &Comment{}, &VideoComments{}, s.st.rebuild)
 	return s
@@ -37,11 +37,11 @@ func (s *Service) video(ctx context.Context, id int64) (*base.VideoInfo, error) 
 	if id <= 0 {
 		return nil, errno.BadParam("video_id is required")
 	}
-	v, err := s.videos.Get(ctx, id)
+	v, found, err := s.videos.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if v == nil {
+	if !found {
 		return nil, errno.NotFound("video not found")
 	}
 	return v, nil

@@ -11,7 +11,8 @@ import (
 	"tiktok/internal/cache"
 	"tiktok/internal/counter"
 	"tiktok/internal/errno"
-	"tiktok/internal/videos"
+	"tiktok/internal/records"
+	"tiktok/kitex_gen/base"
 	fpb "tiktok/kitex_gen/favorite"
 	"tiktok/kitex_gen/publish/publishservice"
 )
@@ -19,11 +20,11 @@ import (
 type Service struct {
 	st     *store
 	cache  *cache.Cache
-	videos *videos.Lookup
+	videos *records.Lookup[*base.VideoInfo]
 }
 
 func NewService(db *gorm.DB, c *cache.Cache, p publishservice.Client) *Service {
-	s := &Service{st: &store{db: db}, cache: c, videos: videos.New(p)}
+	s := &Service{st: &store{db: db}, cache: c, videos: records.Videos(p)}
 	// A database from before the counters gets them computed once.
 	_ = counter.EnsureBuilt(context.Background(), db, &Like{}, &VideoLikes{}, s.st.rebuild)
 	return s
@@ -42,11 +43,11 @@ func (s *Service) Action(ctx context.Context, user, video int64, action int32) e
 	if video <= 0 {
 		return errno.BadParam("video_id is required")
 	}
-	v, err := s.videos.Get(ctx, video)
+	v, found, err := s.videos.Get(ctx, video)
 	if err != nil {
 		return err
 	}
-	if v == nil {
+	if !found {
 		return errno.NotFound("video not found")
 	}
 	author := v.AuthorId
