@@ -84,10 +84,20 @@ func Open(cfg *config.Config, service string, models ...any) (*gorm.DB, error) {
 		}
 	}
 	// SQLite is the embedded, single-process mode: its schema follows the
-	// models. MySQL, the production mode, changes only through migrations.
+	// models (and what DDL they add, such as triggers). MySQL, the production
+	// mode, changes only through migrations.
 	if cfg.Database.Driver != "mysql" && len(models) > 0 {
 		if err := gdb.AutoMigrate(models...); err != nil {
 			return nil, fmt.Errorf("migrate %s: %w", service, err)
+		}
+		for _, m := range models {
+			if d, ok := m.(interface{ SQLiteDDL() []string }); ok {
+				for _, q := range d.SQLiteDDL() {
+					if err := gdb.Exec(q).Error; err != nil {
+						return nil, fmt.Errorf("migrate %s: %w", service, err)
+					}
+				}
+			}
 		}
 	}
 	return gdb, nil

@@ -19,6 +19,19 @@ var sqliteWriters sync.Map // *gorm.Config -> *sync.Mutex
 // run again when MySQL broke a deadlock or a lock wait, a bounded number of
 // times.
 func Write(ctx context.Context, gdb *gorm.DB, fn func(tx *gorm.DB) error) error {
+	return write(ctx, gdb, func(g *gorm.DB) error { return g.Transaction(fn) })
+}
+
+// WriteOne runs fn, which makes one statement, on its own (autocommitted: one
+// round trip to MySQL instead of three; gorm's own transaction around a
+// single create or delete is skipped), with Write's serialisation and retries.
+func WriteOne(ctx context.Context, gdb *gorm.DB, fn func(db *gorm.DB) error) error {
+	return write(ctx, gdb, func(g *gorm.DB) error {
+		return fn(g.Session(&gorm.Session{SkipDefaultTransaction: true}))
+	})
+}
+
+func write(ctx context.Context, gdb *gorm.DB, fn func(g *gorm.DB) error) error {
 	if gdb.Dialector.Name() == "sqlite" {
 		m, _ := sqliteWriters.LoadOrStore(gdb.Config, &sync.Mutex{})
 		mu := m.(*sync.Mutex)
@@ -27,7 +40,7 @@ func Write(ctx context.Context, gdb *gorm.DB, fn func(tx *gorm.DB) error) error 
 	}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = gdb.WithContext(ctx).Transaction(fn)
+		err = fn(gdb.WithContext(ctx))
 		if err == nil || !retryable(err) {
 			return err
 		}

@@ -52,7 +52,7 @@ func (s *Service) Action(ctx context.Context, user, video int64, action int32) e
 	}
 	author := v.AuthorId
 	if action == 2 {
-		err = s.st.unlike(ctx, user, video, author)
+		err = s.st.unlike(ctx, user, video)
 	} else {
 		err = s.st.like(ctx, &Like{UserID: user, VideoID: video, AuthorID: author, CreatedAtMs: time.Now().UnixMilli()})
 	}
@@ -73,8 +73,8 @@ func (s *Service) List(ctx context.Context, user int64) ([]int64, error) {
 // given and received.
 func (s *Service) Stats(ctx context.Context, viewer int64, videos, users []int64) (*fpb.StatsResponse, error) {
 	likes := &cache.Group{Prefix: "fav:video", IDs: videos, Load: s.st.videoCounts}
-	given := &cache.Group{Prefix: "fav:given", IDs: users, Load: s.st.userCounts("given")}
-	recv := &cache.Group{Prefix: "fav:recv", IDs: users, Load: s.st.userCounts("received")}
+	given := &cache.Group{Prefix: "fav:given", IDs: users, Load: s.st.givenCounts}
+	recv := &cache.Group{Prefix: "fav:recv", IDs: users, Load: s.st.receivedCounts}
 	groups := []*cache.Group{likes, given, recv}
 	var liked *cache.Group
 	if viewer > 0 && len(videos) > 0 {

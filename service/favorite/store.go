@@ -2,7 +2,6 @@ package favorite
 
 import (
 	"context"
-	"fmt"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -21,10 +20,13 @@ type Like struct {
 	CreatedAtMs int64 `gorm:"not null;index:idx_likes_user_time,priority:2"`
 }
 
-// VideoLikes counts the likes of a video; UserLikes the likes a user gave and
-// received. They change in the transaction that adds or removes a like, and
-// only when a row really was added or removed, so they always equal COUNTs
-// of the likes table (the tests compare them).
+// VideoLikes counts the likes of a video; UserLikes the likes an author
+// received. The likes table's triggers move them in the statement that
+// inserts or deletes a like row, and only then (a duplicate like inserts
+// nothing), so they always equal COUNTs of the likes table (the tests compare
+// them). The likes a user gave are counted from the likes table itself, by
+// its user_id index (givenCounts): a counter row of the liker would be shared
+// by all of their likes, and a busy liker's likes would queue on its lock.
 type VideoLikes struct {
 	VideoID int64 `gorm:"primaryKey;autoIncrement:false"`
 	N       int64 `gorm:"not null;default:0"`
@@ -32,8 +34,25 @@ type VideoLikes struct {
 
 type UserLikes struct {
 	UserID   int64 `gorm:"primaryKey;autoIncrement:false"`
-	Given    int64 `gorm:"not null;default:0"`
 	Received int64 `gorm:"not null;default:0"`
+}
+
+// SQLiteDDL is the SQLite form of the counting triggers (MySQL's are in the
+// migration 0003_like_triggers.sql). db.Open runs it after creating the
+// tables.
+func (Like) SQLiteDDL() []string {
+	return []string{
+		`CREATE TRIGGER IF NOT EXISTS likes_counted AFTER INSERT ON likes BEGIN
+			INSERT INTO video_like_counts (video_id, n) VALUES (NEW.video_id, 1)
+				ON CONFLICT (video_id) DO UPDATE SET n = n + 1;
+			INSERT INTO user_like_counts (user_id, received) VALUES (NEW.author_id, 1)
+				ON CONFLICT (user_id) DO UPDATE SET received = received + 1;
+		END`,
+		`CREATE TRIGGER IF NOT EXISTS likes_uncounted AFTER DELETE ON likes BEGIN
+			UPDATE video_like_counts SET n = n - 1 WHERE video_id = OLD.video_id;
+			UPDATE user_like_counts SET received = received - 1 WHERE user_id = OLD.author_id;
+		END`,
+	}
 }
 
 func (VideoLikes) TableName() string { return "video_like_counts" }
@@ -41,60 +60,21 @@ func (UserLikes) TableName() string  { return "user_like_counts" }
 
 type store struct{ db *gorm.DB }
 
-// like inserts the pair unless it exists and, only if it was new, counts it.
+// like inserts the pair unless it exists. The counters move with it: the
+// likes table's triggers count a row inserted or deleted, in the statement
+// itself (see triggers), so a like is one autocommitted statement and one
+// round trip, and a duplicate, which inserts nothing, counts nothing.
 func (s *store) like(ctx context.Context, l *Like) error {
-	return db.Write(ctx, s.db, func(tx *gorm.DB) error {
-		r := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(l)
-		if r.Error != nil || r.RowsAffected != 1 {
-			return r.Error
-		}
-		return s.count(tx, l.VideoID, l.UserID, l.AuthorID, 1)
+	return db.WriteOne(ctx, s.db, func(g *gorm.DB) error {
+		return g.Clauses(clause.OnConflict{DoNothing: true}).Create(l).Error
 	})
 }
 
-// unlike removes the pair and, only if it was there, uncounts it. author is
-// the video's author, which the row copied when it was made (it never
-// changes), so the row need not be read first.
-func (s *store) unlike(ctx context.Context, user, video, author int64) error {
-	return db.Write(ctx, s.db, func(tx *gorm.DB) error {
-		d := tx.Where("user_id = ? AND video_id = ?", user, video).Delete(&Like{})
-		if d.Error != nil || d.RowsAffected != 1 {
-			return d.Error
-		}
-		return s.count(tx, video, user, author, -1)
+// unlike removes the pair; the triggers uncount it only if it was there.
+func (s *store) unlike(ctx context.Context, user, video int64) error {
+	return db.WriteOne(ctx, s.db, func(g *gorm.DB) error {
+		return g.Where("user_id = ? AND video_id = ?", user, video).Delete(&Like{}).Error
 	})
-}
-
-// count moves the three counters of one like by delta, always in the same
-// order (video, then users by id) so concurrent transactions do not deadlock:
-// the video's row, then the giver's and the author's in one statement.
-func (s *store) count(tx *gorm.DB, video, user, author int64, delta int64) error {
-	if err := counter.Add(tx, &VideoLikes{}, "video_id", video, delta, "n"); err != nil {
-		return err
-	}
-	return tx.Exec(userCountsSQL(tx.Dialector.Name(), user, author, delta)).Error
-}
-
-// userCountsSQL is one upsert moving user's "given" and author's "received"
-// by delta, rows in id order. A missing row starts at max(delta, 0), as in
-// counter.Add. The CASEs pick each row's column, since the conflict update
-// applies to every row of the statement.
-func userCountsSQL(dialect string, user, author, delta int64) string {
-	ins := max(delta, 0)
-	var values string
-	if user == author { // a like of one's own video: one row, both columns
-		values = fmt.Sprintf("(%d, %d, %d)", user, ins, ins)
-	} else if user < author {
-		values = fmt.Sprintf("(%d, %d, 0), (%d, 0, %d)", user, ins, author, ins)
-	} else {
-		values = fmt.Sprintf("(%d, 0, %d), (%d, %d, 0)", author, ins, user, ins)
-	}
-	set := fmt.Sprintf("given = given + CASE WHEN user_id = %d THEN %d ELSE 0 END, "+
-		"received = received + CASE WHEN user_id = %d THEN %d ELSE 0 END", user, delta, author, delta)
-	if dialect == "mysql" {
-		return "INSERT INTO user_like_counts (user_id, given, received) VALUES " + values + " ON DUPLICATE KEY UPDATE " + set
-	}
-	return "INSERT INTO user_like_counts (user_id, given, received) VALUES " + values + " ON CONFLICT (user_id) DO UPDATE SET " + set
 }
 
 func (s *store) videoIDsOf(ctx context.Context, user int64) ([]int64, error) {
@@ -125,10 +105,30 @@ func (s *store) videoCounts(ctx context.Context, ids []int64) (map[int64]int64, 
 	return counter.Get(ctx, s.db, &VideoLikes{}, "video_id", ids, "n")
 }
 
-func (s *store) userCounts(col string) func(context.Context, []int64) (map[int64]int64, error) {
-	return func(ctx context.Context, ids []int64) (map[int64]int64, error) {
-		return counter.Get(ctx, s.db, &UserLikes{}, "user_id", ids, col)
+func (s *store) receivedCounts(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	return counter.Get(ctx, s.db, &UserLikes{}, "user_id", ids, "received")
+}
+
+// givenCounts counts the likes each user gave, over the primary key's user_id
+// prefix: one query for all ids.
+func (s *store) givenCounts(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	out := make(map[int64]int64, len(ids))
+	if len(ids) == 0 {
+		return out, nil
 	}
+	for _, id := range ids {
+		out[id] = 0
+	}
+	var rows []struct {
+		K int64
+		N int64
+	}
+	err := s.db.WithContext(ctx).Model(&Like{}).Select("user_id AS k, COUNT(*) AS n").
+		Where("user_id IN ?", ids).Group("user_id").Scan(&rows).Error
+	for _, r := range rows {
+		out[r.K] = r.N
+	}
+	return out, err
 }
 
 // rebuild recomputes every counter from the likes table (after a bulk load,
@@ -139,8 +139,7 @@ func (s *store) rebuild(ctx context.Context) error {
 			"DELETE FROM video_like_counts",
 			"DELETE FROM user_like_counts",
 			"INSERT INTO video_like_counts (video_id, n) SELECT video_id, COUNT(*) FROM likes GROUP BY video_id",
-			"INSERT INTO user_like_counts (user_id, given, received) SELECT u, SUM(g), SUM(r) FROM (" +
-				"SELECT user_id AS u, 1 AS g, 0 AS r FROM likes UNION ALL SELECT author_id, 0, 1 FROM likes) t GROUP BY u",
+			"INSERT INTO user_like_counts (user_id, received) SELECT author_id, COUNT(*) FROM likes GROUP BY author_id",
 		} {
 			if err := tx.Exec(q).Error; err != nil {
 				return err
