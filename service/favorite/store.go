@@ -112,23 +112,7 @@ func (s *store) receivedCounts(ctx context.Context, ids []int64) (map[int64]int6
 // givenCounts counts the likes each user gave, over the primary key's user_id
 // prefix: one query for all ids.
 func (s *store) givenCounts(ctx context.Context, ids []int64) (map[int64]int64, error) {
-	out := make(map[int64]int64, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	for _, id := range ids {
-		out[id] = 0
-	}
-	var rows []struct {
-		K int64
-		N int64
-	}
-	err := s.db.WithContext(ctx).Model(&Like{}).Select("user_id AS k, COUNT(*) AS n").
-		Where("user_id IN ?", ids).Group("user_id").Scan(&rows).Error
-	for _, r := range rows {
-		out[r.K] = r.N
-	}
-	return out, err
+	return counter.CountRows(ctx, s.db, &Like{}, "user_id", ids)
 }
 
 // rebuild recomputes every counter from the likes table (after a bulk load,

@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"gorm.io/gorm"
+
+	"tiktok/internal/counter"
 )
 
 // Video is the videos table, owned by the publish service. created_at_ms is
@@ -66,21 +68,5 @@ func (s *store) byIDs(ctx context.Context, ids []int64) (map[int64]Video, error)
 }
 
 func (s *store) workCounts(ctx context.Context, authors []int64) (map[int64]int64, error) {
-	out := make(map[int64]int64, len(authors))
-	if len(authors) == 0 {
-		return out, nil
-	}
-	for _, a := range authors {
-		out[a] = 0 // zero is an answer, and is cached as one
-	}
-	var rows []struct {
-		AuthorID int64
-		N        int64
-	}
-	err := s.db.WithContext(ctx).Model(&Video{}).Select("author_id, COUNT(*) AS n").
-		Where("author_id IN ?", authors).Group("author_id").Scan(&rows).Error
-	for _, r := range rows {
-		out[r.AuthorID] = r.N
-	}
-	return out, err
+	return counter.CountRows(ctx, s.db, &Video{}, "author_id", authors)
 }
