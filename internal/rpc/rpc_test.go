@@ -84,6 +84,9 @@ func TestErrorsAndRequestIDCrossRPC(t *testing.T) {
 // multiplexed connections.
 func TestSlowServiceTimesOut(t *testing.T) {
 	for _, mux := range []int{0, 2} {
+		if mux > 0 && raceOn {
+			continue
+		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
