@@ -150,8 +150,7 @@ func (c *Cache) failed(ctx context.Context, err error) {
 	if err == nil || errors.Is(err, redis.Nil) {
 		return
 	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if isTimeout(err) {
 		sec := time.Now().Unix()
 		if c.timeoutSec.Swap(sec) != sec {
 			c.timeouts.Store(0)
@@ -163,6 +162,11 @@ func (c *Cache) failed(ctx context.Context, err error) {
 	if c.downUntil.Swap(time.Now().Add(time.Second).UnixNano()) < time.Now().UnixNano() {
 		logx.Ctx(ctx).Warn("redis unavailable, using the database alone for a second", zap.Error(err))
 	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // Close releases the connections.

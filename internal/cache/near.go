@@ -2,8 +2,6 @@ package cache
 
 import (
 	"context"
-	"errors"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,11 +101,6 @@ func (n *near) listen(ctx context.Context) {
 			n.drop(strings.Split(m.Payload, "\n"))
 		}
 	}
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (n *near) drop(keys []string) {

@@ -5,7 +5,6 @@
 package fanout
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -39,24 +38,17 @@ func worker(f func()) {
 	}
 }
 
-// Group is a set of calls whose first error cancels the others' context.
+// Group is a set of calls; Wait returns the first error. The calls share no
+// cancellable context: they are RPCs, each bounded on its own (rpc.Detach),
+// and a cancellable context per request would make Kitex move every call to
+// its timeout pool.
 type Group struct {
-	wg     sync.WaitGroup
-	once   sync.Once
-	err    error
-	cancel context.CancelFunc
+	wg   sync.WaitGroup
+	once sync.Once
+	err  error
 }
 
-// New returns a Group whose calls share no context: for calls that are
-// bounded on their own (RPCs, see rpc.Detach), where cancelling the others
-// after a failure saves nothing worth a cancellable context per request.
-func New() *Group { return &Group{cancel: func() {}} }
-
-// WithContext returns a Group and the context its calls should use.
-func WithContext(ctx context.Context) (*Group, context.Context) {
-	ctx, cancel := context.WithCancel(ctx)
-	return &Group{cancel: cancel}, ctx
-}
+func New() *Group { return &Group{} }
 
 // Go runs f on a pooled goroutine. A panic in f becomes its error.
 func (g *Group) Go(f func() error) {
@@ -65,10 +57,7 @@ func (g *Group) Go(f func() error) {
 		defer g.wg.Done()
 		err := run(f)
 		if err != nil {
-			g.once.Do(func() {
-				g.err = err
-				g.cancel()
-			})
+			g.once.Do(func() { g.err = err })
 		}
 	})
 }
@@ -85,6 +74,5 @@ func run(f func() error) (err error) {
 // Wait waits for every call and returns the first error.
 func (g *Group) Wait() error {
 	g.wg.Wait()
-	g.cancel()
 	return g.err
 }
