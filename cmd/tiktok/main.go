@@ -18,11 +18,11 @@ import (
 	"github.com/cloudwego/kitex/pkg/klog"
 	"github.com/spf13/cobra"
 
-	"tiktok/internal/app"
+	"tiktok/app"
 	"tiktok/internal/config"
 	"tiktok/internal/logx"
 	"tiktok/internal/rpc"
-	"tiktok/internal/seed"
+	"tiktok/app/seed"
 )
 
 func main() {

@@ -21,7 +21,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"tiktok/internal/app"
+	"tiktok/app"
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
 	"tiktok/internal/db"

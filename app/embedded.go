@@ -14,7 +14,7 @@ import (
 	"tiktok/gateway"
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
-	"tiktok/internal/demo"
+	"tiktok/app/demo"
 	"tiktok/internal/discovery"
 	"tiktok/internal/logx"
 	"tiktok/internal/media"

@@ -17,7 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
-	"tiktok/internal/app"
+	"tiktok/app"
 	"tiktok/internal/config"
 	"tiktok/internal/db"
 	"tiktok/internal/media"
