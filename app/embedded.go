@@ -11,10 +11,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"tiktok/app/demo"
 	"tiktok/gateway"
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
-	"tiktok/app/demo"
 	"tiktok/internal/discovery"
 	"tiktok/internal/logx"
 	"tiktok/internal/media"
@@ -63,7 +63,7 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 	sys.Tokens = auth.New(key, cfg.Auth.TokenTTL)
 	book := discovery.Static{}
 	lns := map[string]net.Listener{}
-	for _, name := range rpc.Services {
+	for _, name := range Names() {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			hln.Close()
@@ -81,13 +81,22 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 		hln.Close()
 		return nil, err
 	}
-	for _, name := range rpc.Services {
+	for _, name := range Names() {
 		s, err := StartService(cfg, name, lns[name].Addr(), lns[name], book, clients, store, true)
 		if err != nil {
 			hln.Close()
 			return nil, err
 		}
 		sys.services = append(sys.services, s)
+	}
+	// The demo set loads before the gateway accepts a request: a newcomer's
+	// first page is never empty, and no traffic competes with the load.
+	// Connections that arrive meanwhile wait in the listen queue. A failed
+	// demo load is logged, not fatal: the system works without it.
+	if cfg.Demo {
+		if err := demo.Seed(ctx, clients, store); err != nil {
+			logx.L().Error("demo set not loaded; serving without it", zap.Error(err))
+		}
 	}
 	gw := gateway.New(cfg, clients, sys.Tokens, store)
 	sys.http = &http.Server{Handler: gw.Router(), ReadHeaderTimeout: 10 * time.Second}
@@ -97,11 +106,6 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 		}
 	}()
 	sys.URL = "http://" + cfg.HTTP.Addr
-	if cfg.Demo {
-		if err := demo.Seed(ctx, clients, store); err != nil {
-			return nil, fmt.Errorf("demo set: %w", err)
-		}
-	}
 	return sys, nil
 }
 

@@ -23,12 +23,21 @@ import (
 func Discovery(cfg *config.Config) (discovery.Discovery, error) {
 	switch cfg.Registry.Driver {
 	case "static", "":
-		return discovery.Static(cfg.Services), nil
+		return discovery.Static(Addrs(cfg)), nil
 	case "etcd":
 		return discovery.NewEtcd(cfg.Registry.EtcdEndpoints, cfg.Registry.LeaseTTL)
 	default:
 		return nil, fmt.Errorf("unknown registry driver %q", cfg.Registry.Driver)
 	}
+}
+
+// Addrs is where each service listens in the per-role deployment.
+func Addrs(cfg *config.Config) map[string]string {
+	m := make(map[string]string, len(Registry))
+	for _, r := range Registry {
+		m[r.Name] = cfg.ServiceAddr(r.Name, r.Port)
+	}
+	return m
 }
 
 // RunService runs one RPC service as its own process until ctx ends.
@@ -42,7 +51,11 @@ func RunService(ctx context.Context, cfg *config.Config, name string) error {
 	if err != nil {
 		return err
 	}
-	addr, err := net.ResolveTCPAddr("tcp", cfg.Services[name])
+	role, ok := Lookup(name)
+	if !ok {
+		return fmt.Errorf("unknown service %q", name)
+	}
+	addr, err := net.ResolveTCPAddr("tcp", cfg.ServiceAddr(name, role.Port))
 	if err != nil {
 		return fmt.Errorf("services.%s: %w", name, err)
 	}

@@ -64,22 +64,22 @@ func (g *Gateway) Router() *gin.Engine {
 		r.Handle(method, path, hs...)
 		r.Handle(method, strings.TrimSuffix(path, "/"), hs...)
 	}
-	api("GET", "/douyin/feed/", g.feed)
-	api("POST", "/douyin/user/register/", g.register, small)
-	api("POST", "/douyin/user/login/", g.login, small)
-	api("GET", "/douyin/user/", g.userInfo)
-	api("POST", "/douyin/publish/action/", g.publish)
-	api("GET", "/douyin/publish/list/", g.publishList)
-	api("POST", "/douyin/favorite/action/", g.favoriteAction, small)
-	api("GET", "/douyin/favorite/list/", g.favoriteList)
-	api("POST", "/douyin/comment/action/", g.commentAction, small)
-	api("GET", "/douyin/comment/list/", g.commentList)
-	api("POST", "/douyin/relation/action/", g.relationAction, small)
-	api("GET", "/douyin/relation/follow/list/", g.followList)
-	api("GET", "/douyin/relation/follower/list/", g.followerList)
-	api("GET", "/douyin/relation/friend/list/", g.friendList)
-	api("GET", "/douyin/message/chat/", g.chat)
-	api("POST", "/douyin/message/action/", g.messageAction, small)
+	api("GET", "/douyin/feed/", handle(g.feed))
+	api("POST", "/douyin/user/register/", handle(g.register), small)
+	api("POST", "/douyin/user/login/", handle(g.login), small)
+	api("GET", "/douyin/user/", handle(g.userInfo))
+	api("POST", "/douyin/publish/action/", handle(g.publish))
+	api("GET", "/douyin/publish/list/", handle(g.publishList))
+	api("POST", "/douyin/favorite/action/", handle(g.favoriteAction), small)
+	api("GET", "/douyin/favorite/list/", handle(g.favoriteList))
+	api("POST", "/douyin/comment/action/", handle(g.commentAction), small)
+	api("GET", "/douyin/comment/list/", handle(g.commentList))
+	api("POST", "/douyin/relation/action/", handle(g.relationAction), small)
+	api("GET", "/douyin/relation/follow/list/", handle(g.followList))
+	api("GET", "/douyin/relation/follower/list/", handle(g.followerList))
+	api("GET", "/douyin/relation/friend/list/", handle(g.friendList))
+	api("GET", "/douyin/message/chat/", handle(g.chat))
+	api("POST", "/douyin/message/action/", handle(g.messageAction), small)
 	if local, ok := g.store.(*storage.Local); ok {
 		serve := func(c *gin.Context) { local.Serve(c.Writer, c.Request, strings.TrimPrefix(c.Param("key"), "/")) }
 		r.GET("/media/*key", serve)
@@ -147,29 +147,6 @@ func limitBody(n int64) gin.HandlerFunc {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
 		c.Next()
 	}
-}
-
-// viewer is the token owner, 0 when no token came. A token that came but is
-// forged or expired is an error.
-func (g *Gateway) viewer(c *gin.Context) (int64, error) {
-	t := tokenOf(c)
-	if t == "" {
-		return 0, nil
-	}
-	id, err := g.tokens.Parse(t)
-	if err != nil {
-		return 0, errno.Unauthorized("invalid or expired token, please log in again")
-	}
-	return id, nil
-}
-
-// mustViewer is viewer for endpoints that change state: a token is required.
-func (g *Gateway) mustViewer(c *gin.Context) (int64, error) {
-	id, err := g.viewer(c)
-	if err == nil && id == 0 {
-		err = errno.Unauthorized("please log in first")
-	}
-	return id, err
 }
 
 // ctxOf is the context for the request's calls: without the HTTP request's

@@ -21,12 +21,19 @@ func param(c *gin.Context, key string) (string, bool) {
 	return "", false
 }
 
-// intParam reads an integer parameter. Missing: def when optional, an error
-// when required. Present but not an integer: always an error.
-func intParam(c *gin.Context, key string, required bool) (int64, error) {
+// given returns a parameter's value, trimmed, and whether it came with one:
+// a parameter sent empty or blank counts as missing.
+func given(c *gin.Context, key string) (string, bool) {
 	s, ok := param(c, key)
 	s = strings.TrimSpace(s)
-	if !ok || s == "" {
+	return s, ok && s != ""
+}
+
+// intParam reads an integer parameter. Missing (see given): 0 when optional,
+// an error when required. Present but not an integer: always an error.
+func intParam(c *gin.Context, key string, required bool) (int64, error) {
+	s, ok := given(c, key)
+	if !ok {
 		if required {
 			return 0, errno.BadParam("%s is required", key)
 		}

@@ -45,15 +45,16 @@ production)
   export TIKTOK_AUTH_SECRET=${TIKTOK_AUTH_SECRET:-$( [ -f "$RUN_DIR/secret" ] && cat "$RUN_DIR/secret" || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
   echo -n "$TIKTOK_AUTH_SECRET" >"$RUN_DIR/secret"
   # A clean slate: every service database, the cache, the bucket.
-  for s in user publish feed favorite comment relation message; do
+  for s in $(service_roles); do
     mysql -uroot -h127.0.0.1 -e "DROP DATABASE IF EXISTS tiktok_$s"
   done
   redis-cli -h 127.0.0.1 flushdb >/dev/null
   bin/tiktok seed --config deploy/production.yaml $seedflag >"$work/seed.json"
   bash scripts/cluster.sh start >/dev/null
-  service_pids() { cat "$RUN_DIR"/pids/{gateway,user,feed,publish,favorite,comment,relation,message}.pid; }
+  roles="gateway $(service_roles)"
+  service_pids() { local r; for r in $roles; do cat "$RUN_DIR/pids/$r.pid"; done; }
   cpu_procs() {
-    for r in gateway user feed publish favorite comment relation message; do echo "$r:$(cat "$RUN_DIR/pids/$r.pid")"; done
+    for r in $roles; do echo "$r:$(cat "$RUN_DIR/pids/$r.pid")"; done
     echo "mysqld:$(pgrep -x mariadbd || pgrep -x mysqld)"; echo "redis:$(pgrep -x redis-server | head -1)"
   }
   check() { bin/tiktok check-likes --config deploy/production.yaml --url "$base"; }

@@ -6,7 +6,6 @@
 # Environment: TIKTOK_AUTH_SECRET (generated into .run/secret when unset).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-SERVICES="user publish feed favorite comment relation message"
 
 secret() {
   if [ -z "${TIKTOK_AUTH_SECRET:-}" ]; then
@@ -20,6 +19,7 @@ start() {
   ensure_ffmpeg
   secret
   (cd "$ROOT" && go build -o bin/tiktok ./cmd/tiktok)
+  SERVICES=$(service_roles)
   for s in $SERVICES; do
     running "$s" || start_bg "$s" "$ROOT/bin/tiktok" "$s" --config "$ROOT/deploy/production.yaml"
   done
@@ -34,13 +34,13 @@ start() {
 
 stop() {
   stop_pid gateway
-  for s in $SERVICES; do stop_pid "$s"; done
+  for s in $(service_roles); do stop_pid "$s"; done
   for f in "$RUN_DIR"/pids/*-2.pid; do [ -e "$f" ] && stop_pid "$(basename "$f" .pid)"; done
   return 0
 }
 
 status() {
-  for s in gateway $SERVICES; do
+  for s in gateway $(service_roles); do
     if running "$s"; then echo "$s: running (pid $(cat "$RUN_DIR/pids/$s.pid"))"; else echo "$s: stopped"; fi
   done
 }

@@ -75,6 +75,9 @@ stop() {
   for s in jaeger minio etcd; do stop_pid "$s"; done
 }
 
+# deps: only the machine's MariaDB and Redis, which the unit tests need.
+deps() { ensure_mariadb; ensure_redis; }
+
 status() {
   for s in etcd minio jaeger; do
     if running "$s"; then echo "$s: running (pid $(cat "$RUN_DIR/pids/$s.pid"))"; else echo "$s: stopped"; fi

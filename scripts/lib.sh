@@ -55,6 +55,13 @@ stop_pid() {
   rm -f "$f"
 }
 
+# service_roles: the RPC services of the role registry (app/registry.go), in
+# start order, as the binary lists them (`tiktok roles`); built when missing.
+service_roles() {
+  [ -x "$ROOT/bin/tiktok" ] || (cd "$ROOT" && go build -o bin/tiktok ./cmd/tiktok)
+  "$ROOT/bin/tiktok" roles
+}
+
 running() { local f="$RUN_DIR/pids/$1.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
 
 apt_install() {

@@ -16,7 +16,7 @@ import (
 // favorite_count with the COUNT of its rows in the likes table. It returns
 // how many videos it compared.
 func CheckLikes(ctx context.Context, cfg *config.Config, base string) (int, error) {
-	fdb, err := db.Open(cfg, "favorite", favorite.Models()...)
+	fdb, err := db.Open(cfg, "favorite", favorite.Schema)
 	if err != nil {
 		return 0, err
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -58,8 +59,8 @@ var ErrSeeded = errors.New("the dataset is already loaded (seed_user_0001 exists
 func Run(ctx context.Context, cfg *config.Config, o Options) (*Summary, error) {
 	start := time.Now()
 	rng := rand.New(rand.NewSource(1))
-	open := func(svc string, models ...any) (*gorm.DB, error) { return db.Open(cfg, svc, models...) }
-	udb, err := open("user", user.Models()...)
+	open := func(svc string, schema fs.FS) (*gorm.DB, error) { return db.Open(cfg, svc, schema) }
+	udb, err := open("user", user.Schema)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("users: %w", err)
 	}
 
-	pdb, err := open("publish", publish.Models()...)
+	pdb, err := open("publish", publish.Schema)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +121,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) (*Summary, error) {
 	for len(likes) < o.Likes && len(likes) < len(users)*len(videos) {
 		addLike(users[rng.Intn(len(users))], rng.Intn(len(videos)))
 	}
-	fdb, err := open("favorite", favorite.Models()...)
+	fdb, err := open("favorite", favorite.Schema)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +141,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) (*Summary, error) {
 		cs = append(cs, comment.Comment{VideoID: v, UserID: users[rng.Intn(len(users))],
 			Content: fmt.Sprintf("Seed comment %d 👍", i+1), CreatedAtMs: time.Now().UnixMilli() - int64(o.Comments-i)})
 	}
-	cdb, err := open("comment", comment.Models()...)
+	cdb, err := open("comment", comment.Schema)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +167,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) (*Summary, error) {
 	for len(fs) < o.Follows && len(fs) < len(users)*(len(users)-1) {
 		addFollow(users[rng.Intn(len(users))], users[rng.Intn(len(users))])
 	}
-	rdb, err := open("relation", relation.Models()...)
+	rdb, err := open("relation", relation.Schema)
 	if err != nil {
 		return nil, err
 	}

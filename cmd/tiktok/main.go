@@ -19,10 +19,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"tiktok/app"
+	"tiktok/app/seed"
 	"tiktok/internal/config"
 	"tiktok/internal/logx"
-	"tiktok/internal/rpc"
-	"tiktok/app/seed"
 )
 
 func main() {
@@ -157,7 +156,36 @@ func main() {
 			return app.RunGateway(ctx, cfg)
 		},
 	})
-	for _, name := range rpc.Services {
+	var rolesAll, rolesAddr bool
+	rolesCmd := &cobra.Command{
+		Use:   "roles",
+		Short: "Print the RPC services of the role registry, one per line, in start order (scripts read this)",
+		RunE: func(*cobra.Command, []string) error {
+			var cfg *config.Config
+			if rolesAddr {
+				var err error
+				if cfg, err = config.Load(cfgFile); err != nil {
+					return err
+				}
+			}
+			for _, r := range app.Registry {
+				if rolesAddr {
+					fmt.Println(r.Name, cfg.ServiceAddr(r.Name, r.Port))
+				} else {
+					fmt.Println(r.Name)
+				}
+			}
+			if rolesAll && !rolesAddr {
+				fmt.Println("gateway")
+			}
+			return nil
+		},
+	}
+	rolesCmd.Flags().BoolVar(&rolesAll, "all", false, "also print the gateway, last")
+	rolesCmd.Flags().BoolVar(&rolesAddr, "addr", false, "print each service's listen address after its name")
+	root.AddCommand(rolesCmd)
+
+	for _, name := range app.Names() {
 		root.AddCommand(&cobra.Command{
 			Use:   name,
 			Short: "Run the " + name + " RPC service alone",

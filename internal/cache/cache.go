@@ -1,6 +1,8 @@
 // Package cache is the Redis read cache of the services' hot lookups. It is
-// strictly optional: with no Redis configured, or Redis down, every call
-// falls through to the database and the request still succeeds.
+// strictly optional: with Redis down every call falls through to the
+// database and the request still succeeds; with no Redis configured the
+// cache is either not used at all or, in the one-process mode (Options.Local),
+// kept in this process's memory by the same rules.
 //
 // Consistency: a write replaces the keys it affects by short-lived
 // tombstones, and fills use SET NX, so a reader that loaded the old value just
@@ -73,9 +75,12 @@ type Options struct {
 	PoolSize int
 	// Local: with no Addr, cache in this process instead of not at all.
 	Local bool
-	// Near: with Addr, also keep values read in this process's memory for up
-	// to NearTTL, invalidated through this service's Redis channel (see near).
-	Near    string
+	// Service names the service that owns this cache, and so its Redis
+	// invalidation channel, InvalidationChannel(Service). With Addr, Service
+	// and NearTTL > 0, values read are also kept in this process's memory for
+	// up to NearTTL, and invalidations are published on that channel so that
+	// every instance of the service drops them (see near).
+	Service string
 	NearTTL time.Duration
 }
 
@@ -100,8 +105,8 @@ func New(o Options) *Cache {
 	})
 	rdb.AddHook(traceHook{})
 	var be backend = redisBackend{rdb}
-	if o.Near != "" && o.NearTTL > 0 {
-		be = newNear(redisBackend{rdb}, InvalidationChannel(o.Near), o.NearTTL)
+	if o.Service != "" && o.NearTTL > 0 {
+		be = newNear(redisBackend{rdb}, InvalidationChannel(o.Service), o.NearTTL)
 	}
 	return &Cache{be: be, ttl: o.TTL, tomb: 2 * time.Second}
 }

@@ -9,14 +9,15 @@ import (
 )
 
 // testNear is a Redis cache with memory in front, subscribed and ready.
+// The near memory lives on Redis's channel, so these tests need Redis.
 func testNear(t *testing.T, service string) *Cache {
-	c := New(Options{Addr: "127.0.0.1:6379", DB: 9, TTL: time.Minute, Near: service, NearTTL: time.Minute})
+	t.Helper()
+	c := New(Options{Addr: testRedis, DB: 9, TTL: time.Minute, Service: service, NearTTL: time.Minute})
+	t.Cleanup(c.Close)
 	n := c.be.(*near)
-	if err := n.rdb.Ping(context.Background()).Err(); err != nil {
-		t.Skip("no Redis at 127.0.0.1:6379")
-	}
+	needRedis(t, func(ctx context.Context) error { return n.rdb.Ping(ctx).Err() })
 	n.rdb.FlushDB(context.Background())
-	t.Cleanup(func() { n.rdb.FlushDB(context.Background()); c.Close() })
+	t.Cleanup(func() { n.rdb.FlushDB(context.Background()) })
 	eventually(t, "subscribed", func() bool { return n.live.Load() })
 	return c
 }

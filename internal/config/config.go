@@ -6,6 +6,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -101,6 +102,21 @@ func Load(file string) (*Config, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return &c, nil
+}
+
+// ServiceAddr is where service name listens in the per-role deployment:
+// services.<name> from a file, else TIKTOK_SERVICES_<NAME>, else
+// 127.0.0.1:defaultPort. The environment is read here because the service
+// names come from the role registry, not from default.yaml, so the
+// configuration loader does not know them as keys.
+func (c *Config) ServiceAddr(name string, defaultPort int) string {
+	if a := os.Getenv("TIKTOK_SERVICES_" + strings.ToUpper(name)); a != "" {
+		return a
+	}
+	if a := c.Services[name]; a != "" {
+		return a
+	}
+	return fmt.Sprintf("127.0.0.1:%d", defaultPort)
 }
 
 // Location is the configured time zone.

@@ -15,7 +15,7 @@ func TestDefaults(t *testing.T) {
 	if c.HTTP.Addr != "127.0.0.1:8080" || c.Upload.MaxBytes != 256<<20 || c.Auth.TokenTTL != 720*time.Hour {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
-	if c.Services["user"] == "" || c.Database.Driver != "sqlite" {
+	if c.ServiceAddr("user", 9101) != "127.0.0.1:9101" || c.Database.Driver != "sqlite" {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if got := c.MediaBaseURL(); got != "http://127.0.0.1:8080/media/" {
@@ -31,6 +31,7 @@ func TestFileAndEnvOverride(t *testing.T) {
 	t.Setenv("TIKTOK_HTTP_ADDR", "127.0.0.1:9999")
 	t.Setenv("TIKTOK_AUTH_SECRET", "s3cret")
 	t.Setenv("TIKTOK_SERVICES_FEED", "127.0.0.1:2")
+	t.Setenv("TIKTOK_SERVICES_USER", "") // empty: the file's address stands
 	c, err := Load(f)
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +39,8 @@ func TestFileAndEnvOverride(t *testing.T) {
 	if c.Upload.MaxBytes != 1024 || c.HTTP.Addr != "127.0.0.1:9999" || c.Auth.Secret != "s3cret" {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
-	if c.Services["user"] != "127.0.0.1:1" || c.Services["feed"] != "127.0.0.1:2" || c.Services["comment"] == "" {
+	if c.ServiceAddr("user", 9101) != "127.0.0.1:1" || c.ServiceAddr("feed", 9102) != "127.0.0.1:2" ||
+		c.ServiceAddr("comment", 9105) != "127.0.0.1:9105" {
 		t.Fatalf("services: %v", c.Services)
 	}
 }

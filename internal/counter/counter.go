@@ -1,7 +1,11 @@
-// Package counter keeps per-id counters in a service's own table, changed in
-// the same transaction as the rows they count and only when a row really
-// changed. Reading a page's counts is then one primary-key lookup per table,
-// not a COUNT over every row; exactness still rests on the unique keys.
+// Package counter serves per-id counts of a service's rows. Most are kept as
+// counter rows in the service's own table, moved in the same transaction as
+// the rows they count (Add, or the table's triggers, as favorite's likes
+// do), and only when a row really changed (the caller checks that its insert
+// or delete affected a row). Reading a page's counts is then one primary-key
+// lookup per counter column (Get), not a COUNT over every row; exactness
+// still rests on the unique keys. EnsureBuilt computes missing counters once.
+// The counts kept as no counter row are counted from the rows (CountRows).
 package counter
 
 import (
@@ -12,7 +16,8 @@ import (
 )
 
 // Add changes columns of the counter row id of model's table by delta (+1 or
-// -1), creating the row when missing. Call it inside the transaction tx.
+// -1), creating the row when missing (its cols at delta, or 0 for a negative
+// delta; other columns at their defaults). Call it inside the transaction tx.
 func Add(tx *gorm.DB, model any, idCol string, id int64, delta int64, cols ...string) error {
 	row := map[string]any{idCol: id}
 	set := clause.Set{}
@@ -23,7 +28,8 @@ func Add(tx *gorm.DB, model any, idCol string, id int64, delta int64, cols ...st
 	return tx.Model(model).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: idCol}}, DoUpdates: set}).Create(row).Error
 }
 
-// Get reads columns of the counter rows of ids; missing rows count 0.
+// Get reads column col of the counter rows of ids, in one query; missing
+// rows count 0.
 func Get(ctx context.Context, db *gorm.DB, model any, idCol string, ids []int64, col string) (map[int64]int64, error) {
 	return byID(ids, func(rows any) error {
 		return db.WithContext(ctx).Model(model).Select(idCol+" AS k, "+col+" AS n").Where(idCol+" IN ?", ids).Scan(rows).Error

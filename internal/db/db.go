@@ -5,12 +5,11 @@ package db
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -22,8 +21,11 @@ import (
 	"tiktok/internal/config"
 )
 
-// Open connects service's database and creates or updates its tables.
-func Open(cfg *config.Config, service string, models ...any) (*gorm.DB, error) {
+// Open connects service's database and brings its tables to the newest
+// version of schema, the service's migrations (see migrate). A nil schema
+// opens a database with no tables of its own (feed), or one another process
+// migrates (tests reading a running system's rows).
+func Open(cfg *config.Config, service string, schema fs.FS) (*gorm.DB, error) {
 	gcfg := &gorm.Config{
 		Logger: quietLogger{logger.New(log.New(os.Stderr, "", log.LstdFlags), logger.Config{
 			SlowThreshold: 500 * time.Millisecond, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true,
@@ -55,6 +57,7 @@ func Open(cfg *config.Config, service string, models ...any) (*gorm.DB, error) {
 		if err == nil {
 			sqlDB, _ := gdb.DB()
 			sqlDB.SetMaxOpenConns(8)
+			err = migrate(sqlDB, "sqlite", schema)
 		}
 	case "mysql":
 		dsn := mysqlDSN(cfg.Database.DSN, service)
@@ -64,40 +67,29 @@ func Open(cfg *config.Config, service string, models ...any) (*gorm.DB, error) {
 		gdb, err = gorm.Open(mysql.Open(dsn), gcfg)
 		if err == nil {
 			sqlDB, _ := gdb.DB()
-			// Seven services share one server: keep each pool well under
-			// MariaDB's connection limit.
-			sqlDB.SetMaxOpenConns(cfg.Database.MaxOpenConns)
-			sqlDB.SetMaxIdleConns(cfg.Database.MaxOpenConns)
-			sqlDB.SetConnMaxLifetime(time.Hour)
-			err = Migrate(gdb, service)
+			// Migrate before the pool gets its limit: the run holds the
+			// migration lock on one connection and migrates on another.
+			if err = migrate(sqlDB, "mysql", schema); err == nil {
+				// Seven services share one server: keep each pool well under
+				// MariaDB's connection limit.
+				sqlDB.SetMaxOpenConns(cfg.Database.MaxOpenConns)
+				sqlDB.SetMaxIdleConns(cfg.Database.MaxOpenConns)
+				sqlDB.SetConnMaxLifetime(time.Hour)
+			}
 		}
 	default:
 		return nil, fmt.Errorf("unknown database driver %q", cfg.Database.Driver)
 	}
 	if err != nil {
+		if gdb != nil {
+			Close(gdb)
+		}
 		return nil, fmt.Errorf("open %s database: %w", service, err)
 	}
 	countQueries(gdb)
 	if cfg.Tracing.Endpoint != "" {
 		if err := traceSQL(gdb, cfg.Database.Driver); err != nil {
 			return nil, err
-		}
-	}
-	// SQLite is the embedded, single-process mode: its schema follows the
-	// models (and what DDL they add, such as triggers). MySQL, the production
-	// mode, changes only through migrations.
-	if cfg.Database.Driver != "mysql" && len(models) > 0 {
-		if err := gdb.AutoMigrate(models...); err != nil {
-			return nil, fmt.Errorf("migrate %s: %w", service, err)
-		}
-		for _, m := range models {
-			if d, ok := m.(interface{ SQLiteDDL() []string }); ok {
-				for _, q := range d.SQLiteDDL() {
-					if err := gdb.Exec(q).Error; err != nil {
-						return nil, fmt.Errorf("migrate %s: %w", service, err)
-					}
-				}
-			}
 		}
 	}
 	return gdb, nil
@@ -134,12 +126,8 @@ func (q quietLogger) LogMode(l logger.LogLevel) logger.Interface {
 }
 
 func (q quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
-	if errors.Is(err, gorm.ErrDuplicatedKey) || isUniqueViolation(err) {
+	if isDuplicate(err) {
 		err = nil
 	}
 	q.Interface.Trace(ctx, begin, fc, err)
-}
-
-func isUniqueViolation(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "UNIQUE constraint failed") || strings.Contains(err.Error(), "Duplicate entry"))
 }

@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
@@ -47,10 +46,4 @@ func write(ctx context.Context, gdb *gorm.DB, fn func(g *gorm.DB) error) error {
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
 	return err
-}
-
-func retryable(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "Deadlock found") || strings.Contains(s, "Lock wait timeout") ||
-		strings.Contains(s, "database is locked")
 }

@@ -1,5 +1,6 @@
 // Package discovery is how services find each other, behind one interface:
-// a static address book now, a registry such as etcd later.
+// a static address book (Static: the embedded mode and the "static" registry
+// driver) or the etcd registry (Etcd, the "etcd" driver).
 package discovery
 
 import (

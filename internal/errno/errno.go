@@ -26,7 +26,9 @@ const (
 	CodeServiceUnavailable int32 = 10010
 )
 
-// Error is a failure with a code from the table and a message safe to show a user.
+// Error is a failure with a code from the table and a message safe to show a
+// user. It is a Kitex business error (kerrors.BizStatusErrorIface), so a
+// service returns it and the caller receives the same code and message.
 type Error struct {
 	Code int32
 	Msg  string
@@ -34,9 +36,16 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Code, e.Msg) }
 
-// New returns an Error as a Kitex business error, so that it crosses RPC intact.
+// BizStatusCode, BizMessage and BizExtra make Error a Kitex business error.
+func (e *Error) BizStatusCode() int32        { return e.Code }
+func (e *Error) BizMessage() string          { return e.Msg }
+func (e *Error) BizExtra() map[string]string { return nil }
+
+var _ kerrors.BizStatusErrorIface = (*Error)(nil)
+
+// New returns an *Error with the code and a formatted message.
 func New(code int32, format string, args ...any) error {
-	return kerrors.NewBizStatusError(code, fmt.Sprintf(format, args...))
+	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Common errors.

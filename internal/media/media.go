@@ -102,13 +102,17 @@ func Cover(ctx context.Context, src, dst string, info Info) error {
 // "testsrc2" or "mandelbrot".
 func MakeSample(ctx context.Context, dst, pattern string, seconds int) error {
 	src := fmt.Sprintf("%s=size=360x640:rate=25:duration=%d", pattern, seconds)
-	if pattern == "mandelbrot" || pattern == "life" || pattern == "cellauto" {
+	switch pattern {
+	case "mandelbrot":
+		// Its default of 7189 iterations a pixel takes seconds a clip.
+		src = "mandelbrot=size=360x640:rate=25:maxiter=200"
+	case "life", "cellauto":
 		src = fmt.Sprintf("%s=size=360x640:rate=25", pattern)
 	}
 	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-y", "-v", "error",
 		"-f", "lavfi", "-i", src,
 		"-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=440:duration=%d", seconds),
-		"-t", strconv.Itoa(seconds), "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+		"-t", strconv.Itoa(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
 		"-c:a", "aac", "-shortest", "-movflags", "+faststart", dst)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

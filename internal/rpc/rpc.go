@@ -35,7 +35,8 @@ import (
 	"tiktok/kitex_gen/user/userservice"
 )
 
-// Service names, used for discovery and logs.
+// Service names, used for discovery and logs; the role registry
+// (app.Registry) lists the services, these name the ones Clients calls.
 const (
 	User     = "user"
 	Feed     = "feed"
@@ -45,9 +46,6 @@ const (
 	Relation = "relation"
 	Message  = "message"
 )
-
-// Services lists every RPC service.
-var Services = []string{User, Feed, Publish, Favorite, Comment, Relation, Message}
 
 // Clients holds one client per service; each role uses the ones it needs.
 type Clients struct {

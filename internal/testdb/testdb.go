@@ -2,6 +2,7 @@
 package testdb
 
 import (
+	"io/fs"
 	"testing"
 
 	"gorm.io/gorm"
@@ -10,15 +11,16 @@ import (
 	"tiktok/internal/db"
 )
 
-// Open returns service's SQLite database with models migrated, closed at cleanup.
-func Open(t testing.TB, service string, models ...any) *gorm.DB {
+// Open returns service's SQLite database migrated to schema (the service's
+// Schema), closed at cleanup.
+func Open(t testing.TB, service string, schema fs.FS) *gorm.DB {
 	t.Helper()
 	cfg, err := config.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.DataDir = t.TempDir()
-	gdb, err := db.Open(cfg, service, models...)
+	gdb, err := db.Open(cfg, service, schema)
 	if err != nil {
 		t.Fatal(err)
 	}

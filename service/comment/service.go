@@ -3,6 +3,7 @@ package comment
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -17,17 +18,23 @@ import (
 	"tiktok/kitex_gen/publish/publishservice"
 )
 
+// Service implements commentservice's Kitex interface itself.
 type Service struct {
 	st     *store
 	cache  *cache.Cache
 	videos *records.Lookup[*base.VideoInfo]
 }
 
-func NewService(db *gorm.DB, c *cache.Cache, p publishservice.Client) *Service {
+var _ cpb.CommentService = (*Service)(nil)
+
+// NewService fails when the counters of a database from before them cannot
+// be computed: serving would answer wrong counts.
+func NewService(ctx context.Context, db *gorm.DB, c *cache.Cache, p publishservice.Client) (*Service, error) {
 	s := &Service{st: &store{db: db}, cache: c, videos: records.Videos(p)}
-	// A database from before the counters gets them computed once.
-	_ = counter.EnsureBuilt(context.Background(), db, &Comment{}, &VideoComments{}, s.st.rebuild)
-	return s
+	if err := counter.EnsureBuilt(ctx, db, &Comment{}, &VideoComments{}, s.st.rebuild); err != nil {
+		return nil, fmt.Errorf("comment counters: %w", err)
+	}
+	return s, nil
 }
 
 func Models() []any { return []any{&Comment{}, &VideoComments{}} }
@@ -48,7 +55,8 @@ func (s *Service) video(ctx context.Context, id int64) (*base.VideoInfo, error) 
 }
 
 // Create stores content exactly as given: no trimming, no HTML escaping.
-func (s *Service) Create(ctx context.Context, user, video int64, content string) (*cpb.CommentInfo, error) {
+func (s *Service) Create(ctx context.Context, req *cpb.CreateRequest) (*cpb.CreateResponse, error) {
+	user, video, content := req.UserId, req.VideoId, req.Content
 	if user <= 0 {
 		return nil, errno.Unauthorized("login required")
 	}
@@ -63,39 +71,41 @@ func (s *Service) Create(ctx context.Context, user, video int64, content string)
 		return nil, err
 	}
 	s.cache.Invalidate(ctx, cache.Key("cmt:video", video), cache.Key("cmt:list", video))
-	return info(c), nil
+	return &cpb.CreateResponse{Comment: info(c)}, nil
 }
 
 // Delete removes a comment of video; its author or the video's author may.
-func (s *Service) Delete(ctx context.Context, user, video, id int64) error {
+func (s *Service) Delete(ctx context.Context, req *cpb.DeleteRequest) (*base.Empty, error) {
+	user, video, id := req.UserId, req.VideoId, req.CommentId
 	if user <= 0 {
-		return errno.Unauthorized("login required")
+		return nil, errno.Unauthorized("login required")
 	}
 	if id <= 0 {
-		return errno.BadParam("comment_id is required")
+		return nil, errno.BadParam("comment_id is required")
 	}
 	v, err := s.video(ctx, video)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c, err := s.st.get(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if c == nil || c.VideoID != video {
-		return errno.NotFound("comment not found on this video")
+		return nil, errno.NotFound("comment not found on this video")
 	}
 	if c.UserID != user && v.AuthorId != user {
-		return errno.Forbidden("only the comment's author or the video's author may delete it")
+		return nil, errno.Forbidden("only the comment's author or the video's author may delete it")
 	}
 	if err := s.st.delete(ctx, c); err != nil {
-		return err
+		return nil, err
 	}
 	s.cache.Invalidate(ctx, cache.Key("cmt:video", video), cache.Key("cmt:list", video))
-	return nil
+	return &base.Empty{}, nil
 }
 
-func (s *Service) List(ctx context.Context, video int64) ([]*cpb.CommentInfo, error) {
+func (s *Service) List(ctx context.Context, req *cpb.ListRequest) (*cpb.ListResponse, error) {
+	video := req.VideoId
 	if _, err := s.video(ctx, video); err != nil {
 		return nil, err
 	}
@@ -117,11 +127,16 @@ func (s *Service) List(ctx context.Context, video int64) ([]*cpb.CommentInfo, er
 	for i := range cs {
 		out[i] = info(&cs[i])
 	}
-	return out, nil
+	return &cpb.ListResponse{Comments: out}, nil
 }
 
-func (s *Service) Counts(ctx context.Context, videos []int64) (map[int64]int64, error) {
-	return cache.Batch(ctx, s.cache, "cmt:video", videos, s.st.counts)
+// Counts returns each video's comment count.
+func (s *Service) Counts(ctx context.Context, req *base.IdsRequest) (*base.CountsResponse, error) {
+	m, err := cache.Batch(ctx, s.cache, "cmt:video", req.Ids, s.st.counts)
+	if err != nil {
+		return nil, err
+	}
+	return &base.CountsResponse{Counts: m}, nil
 }
 
 func info(c *Comment) *cpb.CommentInfo {

@@ -4,6 +4,7 @@ package favorite
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -17,38 +18,45 @@ import (
 	"tiktok/kitex_gen/publish/publishservice"
 )
 
+// Service implements favoriteservice's Kitex interface itself.
 type Service struct {
 	st     *store
 	cache  *cache.Cache
 	videos *records.Lookup[*base.VideoInfo]
 }
 
-func NewService(db *gorm.DB, c *cache.Cache, p publishservice.Client) *Service {
+var _ fpb.FavoriteService = (*Service)(nil)
+
+// NewService fails when the counters of a database from before them cannot
+// be computed: serving would answer wrong counts.
+func NewService(ctx context.Context, db *gorm.DB, c *cache.Cache, p publishservice.Client) (*Service, error) {
 	s := &Service{st: &store{db: db}, cache: c, videos: records.Videos(p)}
-	// A database from before the counters gets them computed once.
-	_ = counter.EnsureBuilt(context.Background(), db, &Like{}, &VideoLikes{}, s.st.rebuild)
-	return s
+	if err := counter.EnsureBuilt(ctx, db, &Like{}, &VideoLikes{}, s.st.rebuild); err != nil {
+		return nil, fmt.Errorf("favorite counters: %w", err)
+	}
+	return s, nil
 }
 
 func Models() []any { return []any{&Like{}, &VideoLikes{}, &UserLikes{}} }
 
 // Action likes (1) or unlikes (2); both are idempotent. The video must exist.
-func (s *Service) Action(ctx context.Context, user, video int64, action int32) error {
+func (s *Service) Action(ctx context.Context, req *fpb.ActionRequest) (*base.Empty, error) {
+	user, video, action := req.UserId, req.VideoId, req.ActionType
 	if user <= 0 {
-		return errno.Unauthorized("login required")
+		return nil, errno.Unauthorized("login required")
 	}
 	if action != 1 && action != 2 {
-		return errno.BadParam("action_type must be 1 (like) or 2 (unlike)")
+		return nil, errno.BadParam("action_type must be 1 (like) or 2 (unlike)")
 	}
 	if video <= 0 {
-		return errno.BadParam("video_id is required")
+		return nil, errno.BadParam("video_id is required")
 	}
 	v, found, err := s.videos.Get(ctx, video)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !found {
-		return errno.NotFound("video not found")
+		return nil, errno.NotFound("video not found")
 	}
 	author := v.AuthorId
 	if action == 2 {
@@ -57,21 +65,27 @@ func (s *Service) Action(ctx context.Context, user, video int64, action int32) e
 		err = s.st.like(ctx, &Like{UserID: user, VideoID: video, AuthorID: author, CreatedAtMs: time.Now().UnixMilli()})
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.cache.Invalidate(ctx, cache.Key("fav:video", video), cache.Key("fav:given", user),
 		cache.Key("fav:recv", author), cache.Key("fav:is", user, video))
-	return nil
+	return &base.Empty{}, nil
 }
 
-func (s *Service) List(ctx context.Context, user int64) ([]int64, error) {
-	return s.st.videoIDsOf(ctx, user)
+// ListVideoIds returns the videos req.UserId likes, newest like first.
+func (s *Service) ListVideoIds(ctx context.Context, req *fpb.ListRequest) (*base.IdsResponse, error) {
+	ids, err := s.st.videoIDsOf(ctx, req.UserId)
+	if err != nil {
+		return nil, err
+	}
+	return &base.IdsResponse{Ids: ids}, nil
 }
 
 // Stats answers a page's questions in one call and one cache round trip:
 // like counts of videos, whether viewer likes each, and per user the likes
 // given and received.
-func (s *Service) Stats(ctx context.Context, viewer int64, videos, users []int64) (*fpb.StatsResponse, error) {
+func (s *Service) Stats(ctx context.Context, req *fpb.StatsRequest) (*fpb.StatsResponse, error) {
+	viewer, videos, users := req.ViewerId, req.VideoIds, req.UserIds
 	likes := &cache.Group{Prefix: "fav:video", IDs: videos, Load: s.st.videoCounts}
 	given := &cache.Group{Prefix: "fav:given", IDs: users, Load: s.st.givenCounts}
 	recv := &cache.Group{Prefix: "fav:recv", IDs: users, Load: s.st.receivedCounts}

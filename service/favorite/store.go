@@ -37,24 +37,6 @@ type UserLikes struct {
 	Received int64 `gorm:"not null;default:0"`
 }
 
-// SQLiteDDL is the SQLite form of the counting triggers (MySQL's are in the
-// migration 0003_like_triggers.sql). db.Open runs it after creating the
-// tables.
-func (Like) SQLiteDDL() []string {
-	return []string{
-		`CREATE TRIGGER IF NOT EXISTS likes_counted AFTER INSERT ON likes BEGIN
-			INSERT INTO video_like_counts (video_id, n) VALUES (NEW.video_id, 1)
-				ON CONFLICT (video_id) DO UPDATE SET n = n + 1;
-			INSERT INTO user_like_counts (user_id, received) VALUES (NEW.author_id, 1)
-				ON CONFLICT (user_id) DO UPDATE SET received = received + 1;
-		END`,
-		`CREATE TRIGGER IF NOT EXISTS likes_uncounted AFTER DELETE ON likes BEGIN
-			UPDATE video_like_counts SET n = n - 1 WHERE video_id = OLD.video_id;
-			UPDATE user_like_counts SET received = received - 1 WHERE user_id = OLD.author_id;
-		END`,
-	}
-}
-
 func (VideoLikes) TableName() string { return "video_like_counts" }
 func (UserLikes) TableName() string  { return "user_like_counts" }
 
@@ -62,7 +44,7 @@ type store struct{ db *gorm.DB }
 
 // like inserts the pair unless it exists. The counters move with it: the
 // likes table's triggers count a row inserted or deleted, in the statement
-// itself (see triggers), so a like is one autocommitted statement and one
+// itself (migrations/*/0003_like_triggers.sql), so a like is one autocommitted statement and one
 // round trip, and a duplicate, which inserts nothing, counts nothing.
 func (s *store) like(ctx context.Context, l *Like) error {
 	return db.WriteOne(ctx, s.db, func(g *gorm.DB) error {

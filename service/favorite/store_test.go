@@ -9,7 +9,7 @@ import (
 )
 
 func TestLikeIsIdempotentAndCountsAreRows(t *testing.T) {
-	s := &store{db: testdb.Open(t, "favorite", Models()...)}
+	s := &store{db: testdb.Open(t, "favorite", Schema)}
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for i := 0; i < 50; i++ { // the same like, racing with itself
@@ -58,12 +58,15 @@ func TestLikeIsIdempotentAndCountsAreRows(t *testing.T) {
 // A database whose likes predate the counter tables gets its counters built
 // once at start, and then agrees with the rows.
 func TestCountersBuiltForOldData(t *testing.T) {
-	gdb := testdb.Open(t, "favorite", Models()...)
+	gdb := testdb.Open(t, "favorite", Schema)
 	ctx := context.Background()
 	gdb.Create(&[]Like{{UserID: 1, VideoID: 5, AuthorID: 9, CreatedAtMs: 1}, {UserID: 2, VideoID: 5, AuthorID: 9, CreatedAtMs: 2}})
 	gdb.Exec("DELETE FROM video_like_counts") // as if the rows came before the counters
 	gdb.Exec("DELETE FROM user_like_counts")
-	s := NewService(gdb, nil, nil)
+	s, err := NewService(ctx, gdb, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	n, _ := s.st.videoCounts(ctx, []int64{5})
 	recv, _ := s.st.receivedCounts(ctx, []int64{9})
 	if n[5] != 2 || recv[9] != 2 {
@@ -73,7 +76,7 @@ func TestCountersBuiltForOldData(t *testing.T) {
 
 // A like of one's own video moves both of that user's counters, once.
 func TestLikeOwnVideo(t *testing.T) {
-	s := &store{db: testdb.Open(t, "favorite", Models()...)}
+	s := &store{db: testdb.Open(t, "favorite", Schema)}
 	ctx := context.Background()
 	for i := 0; i < 2; i++ {
 		if err := s.like(ctx, &Like{UserID: 5, VideoID: 50, AuthorID: 5, CreatedAtMs: 1}); err != nil {

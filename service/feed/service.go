@@ -6,7 +6,7 @@ import (
 	"context"
 	"time"
 
-	"tiktok/kitex_gen/base"
+	fpb "tiktok/kitex_gen/feed"
 	"tiktok/kitex_gen/publish"
 	"tiktok/kitex_gen/publish/publishservice"
 )
@@ -14,10 +14,13 @@ import (
 // PageSize is the API's page length.
 const PageSize = 30
 
+// Service implements feedservice's Kitex interface itself.
 type Service struct {
 	publish publishservice.Client
 	now     func() time.Time
 }
+
+var _ fpb.FeedService = (*Service)(nil)
 
 func NewService(p publishservice.Client) *Service { return &Service{publish: p, now: time.Now} }
 
@@ -35,19 +38,13 @@ func NormalizeTime(latest int64, now time.Time) int64 {
 	}
 }
 
-// Page is one feed page: the videos, the next latest_time, and how many
-// videos each of their authors published (asked of publish in the same call).
-type Page struct {
-	Videos     []*base.VideoInfo
-	Next       int64
-	WorkCounts map[int64]int64
-}
-
 // Feed returns up to PageSize videos published strictly before latest_time,
-// newest first, and starts over from the newest when nothing older is left.
-func (s *Service) Feed(ctx context.Context, latest int64) (*Page, error) {
+// newest first, and starts over from the newest when nothing older is left;
+// with them, how many videos each of their authors published (asked of
+// publish in the same call) and the next latest_time.
+func (s *Service) Feed(ctx context.Context, req *fpb.FeedRequest) (*fpb.FeedResponse, error) {
 	now := s.now()
-	before := NormalizeTime(latest, now)
+	before := NormalizeTime(req.LatestTime, now)
 	r, err := s.page(ctx, before)
 	if err != nil {
 		return nil, err
@@ -58,9 +55,9 @@ func (s *Service) Feed(ctx context.Context, latest int64) (*Page, error) {
 			return nil, err
 		}
 	}
-	p := &Page{Videos: r.Videos, Next: now.UnixMilli(), WorkCounts: r.WorkCounts}
+	p := &fpb.FeedResponse{Videos: r.Videos, NextTime: now.UnixMilli(), WorkCounts: r.WorkCounts}
 	if len(p.Videos) > 0 {
-		p.Next = p.Videos[len(p.Videos)-1].CreatedAtMs
+		p.NextTime = p.Videos[len(p.Videos)-1].CreatedAtMs
 	}
 	return p, nil
 }

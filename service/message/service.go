@@ -14,10 +14,13 @@ import (
 	"tiktok/kitex_gen/user/userservice"
 )
 
+// Service implements messageservice's Kitex interface itself.
 type Service struct {
 	st   *store
 	user userservice.Client
 }
+
+var _ mpb.MessageService = (*Service)(nil)
 
 func NewService(db *gorm.DB, u userservice.Client) *Service {
 	return &Service{st: &store{db: db}, user: u}
@@ -25,34 +28,39 @@ func NewService(db *gorm.DB, u userservice.Client) *Service {
 
 func Models() []any { return []any{&Conversation{}, &Message{}} }
 
-func (s *Service) Send(ctx context.Context, from, to int64, content string) error {
+func (s *Service) Send(ctx context.Context, req *mpb.SendRequest) (*base.Empty, error) {
+	from, to, content := req.FromUserId, req.ToUserId, req.Content
 	if from <= 0 {
-		return errno.Unauthorized("login required")
+		return nil, errno.Unauthorized("login required")
 	}
 	if to <= 0 {
-		return errno.BadParam("to_user_id is required")
+		return nil, errno.BadParam("to_user_id is required")
 	}
 	if to == from {
-		return errno.BadParam("you cannot message yourself")
+		return nil, errno.BadParam("you cannot message yourself")
 	}
 	if !validate.NonBlank(content, 1, 500) {
-		return errno.BadParam("content must be 1 to 500 characters of valid text")
+		return nil, errno.BadParam("content must be 1 to 500 characters of valid text")
 	}
 	r, err := s.user.MGetUsers(ctx, &base.IdsRequest{Ids: []int64{to}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if r.Users[to] == nil {
-		return errno.NotFound("user not found")
+		return nil, errno.NotFound("user not found")
 	}
 	m := &Message{ConvKey: convKey(from, to), FromUserID: from, ToUserID: to, Content: content}
-	return s.st.insert(ctx, m, time.Now().UnixMilli())
+	if err := s.st.insert(ctx, m, time.Now().UnixMilli()); err != nil {
+		return nil, err
+	}
+	return &base.Empty{}, nil
 }
 
 // Chat: the whole conversation when pre is 0; otherwise only the messages the
 // viewer received after pre (or was never sent), since the app keeps its own
 // sent messages and would show them twice.
-func (s *Service) Chat(ctx context.Context, viewer, peer, pre int64) ([]*mpb.MessageInfo, error) {
+func (s *Service) Chat(ctx context.Context, req *mpb.ChatRequest) (*mpb.ChatResponse, error) {
+	viewer, peer, pre := req.ViewerId, req.PeerId, req.PreMsgTime
 	if viewer <= 0 {
 		return nil, errno.Unauthorized("login required")
 	}
@@ -76,15 +84,16 @@ func (s *Service) Chat(ctx context.Context, viewer, peer, pre int64) ([]*mpb.Mes
 	for i, m := range ms {
 		out[i] = &mpb.MessageInfo{Id: m.ID, FromUserId: m.FromUserID, ToUserId: m.ToUserID, Content: m.Content, CreateTime: m.CreateTime}
 	}
-	return out, nil
+	return &mpb.ChatResponse{Messages: out}, nil
 }
 
 // Latest returns, for each peer with a conversation, its newest message as
 // the friend list shows it.
-func (s *Service) Latest(ctx context.Context, viewer int64, peers []int64) (map[int64]*mpb.Latest, error) {
+func (s *Service) Latest(ctx context.Context, req *base.ViewerIdsRequest) (*mpb.LatestResponse, error) {
+	viewer, peers := req.ViewerId, req.Ids
 	out := make(map[int64]*mpb.Latest, len(peers))
 	if viewer <= 0 || len(peers) == 0 {
-		return out, nil
+		return &mpb.LatestResponse{Latest: out}, nil
 	}
 	keys := make([]string, len(peers))
 	for i, p := range peers {
@@ -101,5 +110,5 @@ func (s *Service) Latest(ctx context.Context, viewer int64, peers []int64) (map[
 			out[m.FromUserID] = &mpb.Latest{Content: m.Content, MsgType: 0}
 		}
 	}
-	return out, nil
+	return &mpb.LatestResponse{Latest: out}, nil
 }

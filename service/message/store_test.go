@@ -11,7 +11,7 @@ import (
 // Many messages sent in the same millisecond still get distinct, increasing
 // times in their conversation, and the latest is found per conversation.
 func TestSameMillisecondOrder(t *testing.T) {
-	s := &store{db: testdb.Open(t, "message", Models()...)}
+	s := &store{db: testdb.Open(t, "message", Schema)}
 	ctx := context.Background()
 	const n = 40
 	var wg sync.WaitGroup

@@ -22,28 +22,42 @@ import (
 	"tiktok/internal/storage"
 	"tiktok/internal/validate"
 	"tiktok/kitex_gen/base"
+	ppb "tiktok/kitex_gen/publish"
 )
 
+// Service implements publishservice's Kitex interface itself.
 type Service struct {
-	st    *store
-	cache *cache.Cache
-	store storage.Storage
+	// rows is the videos table; objects holds the video and cover files.
+	rows    *store
+	objects storage.Storage
+	cache   *cache.Cache
 	// now is replaceable in tests.
 	now func() time.Time
 	// known: videos never change once published.
 	known *cache.Immutable[Video]
 }
 
-func NewService(db *gorm.DB, c *cache.Cache, st storage.Storage) *Service {
-	return &Service{st: &store{db: db}, cache: c, store: st, now: time.Now,
+var _ ppb.PublishService = (*Service)(nil)
+
+func NewService(db *gorm.DB, c *cache.Cache, objects storage.Storage) *Service {
+	return &Service{rows: &store{db: db}, cache: c, objects: objects, now: time.Now,
 		known: cache.NewImmutable[Video](200_000)}
 }
 
 func Models() []any { return []any{&Video{}} }
 
-// Create publishes the upload at videoKey. On any failure it removes every
-// object it or the gateway stored, so a failed publish leaves nothing behind.
-func (s *Service) Create(ctx context.Context, author int64, title, videoKey string) (v *base.VideoInfo, err error) {
+// CreateVideo publishes the upload at req.VideoKey. On any failure it removes
+// every object it or the gateway stored, so a failed publish leaves nothing
+// behind.
+func (s *Service) CreateVideo(ctx context.Context, req *ppb.CreateVideoRequest) (*ppb.CreateVideoResponse, error) {
+	v, err := s.create(ctx, req.AuthorId, req.Title, req.VideoKey)
+	if err != nil {
+		return nil, err
+	}
+	return &ppb.CreateVideoResponse{Video: v}, nil
+}
+
+func (s *Service) create(ctx context.Context, author int64, title, videoKey string) (v *base.VideoInfo, err error) {
 	coverKey := ""
 	defer func() {
 		if err != nil {
@@ -52,7 +66,7 @@ func (s *Service) Create(ctx context.Context, author int64, title, videoKey stri
 			defer cancel()
 			for _, k := range []string{videoKey, coverKey} {
 				if k != "" {
-					if derr := s.store.Delete(cctx, k); derr != nil {
+					if derr := s.objects.Delete(cctx, k); derr != nil {
 						logx.Ctx(ctx).Error("cleanup failed", zap.String("key", k), zap.Error(derr))
 					}
 				}
@@ -69,7 +83,7 @@ func (s *Service) Create(ctx context.Context, author int64, title, videoKey stri
 	if !validate.Title(title) {
 		return nil, errno.BadParam("title must be 1 to 100 characters")
 	}
-	src, err := s.store.Source(ctx, videoKey)
+	src, err := s.objects.Source(ctx, videoKey)
 	if err != nil {
 		return nil, err
 	}
@@ -96,12 +110,12 @@ func (s *Service) Create(ctx context.Context, author int64, title, videoKey stri
 	}
 	defer f.Close()
 	ck := "covers/" + strings.TrimSuffix(path.Base(videoKey), path.Ext(videoKey)) + ".jpg"
-	if _, err := s.store.Put(ctx, ck, f, 0, "image/jpeg"); err != nil {
+	if _, err := s.objects.Put(ctx, ck, f, 0, "image/jpeg"); err != nil {
 		return nil, err
 	}
 	coverKey = ck
 	row := &Video{AuthorID: author, Title: title, VideoKey: videoKey, CoverKey: coverKey}
-	if err := s.st.insert(ctx, row, s.now().UnixMilli()); err != nil {
+	if err := s.rows.insert(ctx, row, s.now().UnixMilli()); err != nil {
 		return nil, err
 	}
 	s.cache.Invalidate(ctx, cache.Key("video", row.ID), cache.Key("works", author), newestKey)
@@ -111,7 +125,7 @@ func (s *Service) Create(ctx context.Context, author int64, title, videoKey stri
 func (s *Service) info(v *Video) *base.VideoInfo {
 	return &base.VideoInfo{
 		Id: v.ID, AuthorId: v.AuthorID, Title: v.Title, CreatedAtMs: v.CreatedAtMs,
-		PlayUrl: s.store.URL(v.VideoKey), CoverUrl: s.store.URL(v.CoverKey),
+		PlayUrl: s.objects.URL(v.VideoKey), CoverUrl: s.objects.URL(v.CoverKey),
 	}
 }
 
@@ -130,7 +144,32 @@ const (
 	newestLen = 60
 )
 
-func (s *Service) ListBefore(ctx context.Context, beforeMs int64, limit int) ([]*base.VideoInfo, error) {
+// ListBefore returns up to req.Limit videos published before req.BeforeMs,
+// newest first, and with WithWorkCounts their authors' work counts too (the
+// feed's page in one call).
+func (s *Service) ListBefore(ctx context.Context, req *ppb.ListBeforeRequest) (*ppb.VideosResponse, error) {
+	vs, err := s.listBefore(ctx, req.BeforeMs, int(req.Limit))
+	if err != nil {
+		return nil, err
+	}
+	resp := &ppb.VideosResponse{Videos: vs}
+	if req.WithWorkCounts && len(vs) > 0 {
+		authors := make([]int64, 0, len(vs))
+		seen := make(map[int64]bool, len(vs))
+		for _, v := range vs {
+			if !seen[v.AuthorId] {
+				seen[v.AuthorId] = true
+				authors = append(authors, v.AuthorId)
+			}
+		}
+		if resp.WorkCounts, err = s.workCounts(ctx, authors); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}
+
+func (s *Service) listBefore(ctx context.Context, beforeMs int64, limit int) ([]*base.VideoInfo, error) {
 	if limit <= 0 || limit > 100 {
 		limit = 30
 	}
@@ -141,7 +180,7 @@ func (s *Service) ListBefore(ctx context.Context, beforeMs int64, limit int) ([]
 			newest = *p
 		} else {
 			var err error
-			if newest, err = s.st.before(ctx, math.MaxInt64, newestLen); err != nil {
+			if newest, err = s.rows.before(ctx, math.MaxInt64, newestLen); err != nil {
 				return nil, err
 			}
 			s.cache.Fill(ctx, newestKey, newest)
@@ -161,18 +200,22 @@ func (s *Service) ListBefore(ctx context.Context, beforeMs int64, limit int) ([]
 			return s.infos(page), nil
 		}
 	}
-	vs, err := s.st.before(ctx, beforeMs, limit)
+	vs, err := s.rows.before(ctx, beforeMs, limit)
 	return s.infos(vs), err
 }
 
-func (s *Service) ListByAuthor(ctx context.Context, author int64) ([]*base.VideoInfo, error) {
-	vs, err := s.st.byAuthor(ctx, author)
-	return s.infos(vs), err
+func (s *Service) ListByAuthor(ctx context.Context, req *ppb.ListByAuthorRequest) (*ppb.VideosResponse, error) {
+	vs, err := s.rows.byAuthor(ctx, req.AuthorId)
+	if err != nil {
+		return nil, err
+	}
+	return &ppb.VideosResponse{Videos: s.infos(vs)}, nil
 }
 
-// MGet returns the videos that exist among ids, in the order of ids.
-func (s *Service) MGet(ctx context.Context, ids []int64) ([]*base.VideoInfo, error) {
-	byID, err := s.known.Batch(ctx, s.cache, "video", ids, s.st.byIDs)
+// MGetVideos returns the videos that exist among req.Ids, in their order.
+func (s *Service) MGetVideos(ctx context.Context, req *base.IdsRequest) (*ppb.VideosResponse, error) {
+	ids := req.Ids
+	byID, err := s.known.Batch(ctx, s.cache, "video", ids, s.rows.byIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -183,9 +226,18 @@ func (s *Service) MGet(ctx context.Context, ids []int64) ([]*base.VideoInfo, err
 			delete(byID, id) // a repeated id yields the video once
 		}
 	}
-	return out, nil
+	return &ppb.VideosResponse{Videos: out}, nil
 }
 
-func (s *Service) WorkCounts(ctx context.Context, authors []int64) (map[int64]int64, error) {
-	return cache.Batch(ctx, s.cache, "works", authors, s.st.workCounts)
+// WorkCounts returns how many videos each of req.Ids published.
+func (s *Service) WorkCounts(ctx context.Context, req *base.IdsRequest) (*base.CountsResponse, error) {
+	m, err := s.workCounts(ctx, req.Ids)
+	if err != nil {
+		return nil, err
+	}
+	return &base.CountsResponse{Counts: m}, nil
+}
+
+func (s *Service) workCounts(ctx context.Context, authors []int64) (map[int64]int64, error) {
+	return cache.Batch(ctx, s.cache, "works", authors, s.rows.workCounts)
 }

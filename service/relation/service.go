@@ -4,6 +4,7 @@ package relation
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -16,42 +17,49 @@ import (
 	"tiktok/kitex_gen/user/userservice"
 )
 
+// Service implements relationservice's Kitex interface itself.
 type Service struct {
 	st    *store
 	cache *cache.Cache
 	user  userservice.Client
 }
 
-func NewService(db *gorm.DB, c *cache.Cache, u userservice.Client) *Service {
+var _ rpb.RelationService = (*Service)(nil)
+
+// NewService fails when the counters of a database from before them cannot
+// be computed: serving would answer wrong counts.
+func NewService(ctx context.Context, db *gorm.DB, c *cache.Cache, u userservice.Client) (*Service, error) {
 	s := &Service{st: &store{db: db}, cache: c, user: u}
-	// A database from before the counters gets them computed once.
-	_ = counter.EnsureBuilt(context.Background(), db, &Follow{}, &FollowCounts{}, s.st.rebuild)
-	return s
+	if err := counter.EnsureBuilt(ctx, db, &Follow{}, &FollowCounts{}, s.st.rebuild); err != nil {
+		return nil, fmt.Errorf("relation counters: %w", err)
+	}
+	return s, nil
 }
 
 func Models() []any { return []any{&Follow{}, &FollowCounts{}} }
 
 // Action follows (1) or unfollows (2); both idempotent, never yourself, and
 // the target must exist.
-func (s *Service) Action(ctx context.Context, from, to int64, action int32) error {
+func (s *Service) Action(ctx context.Context, req *rpb.ActionRequest) (*base.Empty, error) {
+	from, to, action := req.UserId, req.ToUserId, req.ActionType
 	if from <= 0 {
-		return errno.Unauthorized("login required")
+		return nil, errno.Unauthorized("login required")
 	}
 	if action != 1 && action != 2 {
-		return errno.BadParam("action_type must be 1 (follow) or 2 (unfollow)")
+		return nil, errno.BadParam("action_type must be 1 (follow) or 2 (unfollow)")
 	}
 	if to <= 0 {
-		return errno.BadParam("to_user_id is required")
+		return nil, errno.BadParam("to_user_id is required")
 	}
 	if to == from {
-		return errno.BadParam("you cannot follow yourself")
+		return nil, errno.BadParam("you cannot follow yourself")
 	}
 	r, err := s.user.MGetUsers(ctx, &base.IdsRequest{Ids: []int64{to}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if r.Users[to] == nil {
-		return errno.NotFound("user not found")
+		return nil, errno.NotFound("user not found")
 	}
 	if action == 2 {
 		err = s.st.unfollow(ctx, from, to)
@@ -59,27 +67,35 @@ func (s *Service) Action(ctx context.Context, from, to int64, action int32) erro
 		err = s.st.follow(ctx, &Follow{FollowerID: from, FolloweeID: to, CreatedAtMs: time.Now().UnixMilli()})
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.cache.Invalidate(ctx, cache.Key("rel:follows", from), cache.Key("rel:followers", to), cache.Key("rel:is", from, to))
-	return nil
+	return &base.Empty{}, nil
 }
 
-func (s *Service) FollowList(ctx context.Context, user int64) ([]int64, error) {
-	return s.st.followees(ctx, user)
+func ids(v []int64, err error) (*base.IdsResponse, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &base.IdsResponse{Ids: v}, nil
 }
 
-func (s *Service) FollowerList(ctx context.Context, user int64) ([]int64, error) {
-	return s.st.followers(ctx, user)
+func (s *Service) FollowList(ctx context.Context, req *rpb.ListRequest) (*base.IdsResponse, error) {
+	return ids(s.st.followees(ctx, req.UserId))
 }
 
-func (s *Service) FriendList(ctx context.Context, user int64) ([]int64, error) {
-	return s.st.friends(ctx, user)
+func (s *Service) FollowerList(ctx context.Context, req *rpb.ListRequest) (*base.IdsResponse, error) {
+	return ids(s.st.followers(ctx, req.UserId))
+}
+
+func (s *Service) FriendList(ctx context.Context, req *rpb.ListRequest) (*base.IdsResponse, error) {
+	return ids(s.st.friends(ctx, req.UserId))
 }
 
 // Stats answers, for ids, follow counts and whether viewer follows each, in
 // one call and one cache round trip.
-func (s *Service) Stats(ctx context.Context, viewer int64, ids []int64) (*rpb.StatsResponse, error) {
+func (s *Service) Stats(ctx context.Context, req *base.ViewerIdsRequest) (*rpb.StatsResponse, error) {
+	viewer, ids := req.ViewerId, req.Ids
 	follows := &cache.Group{Prefix: "rel:follows", IDs: ids, Load: s.st.counts("follows")}
 	followers := &cache.Group{Prefix: "rel:followers", IDs: ids, Load: s.st.counts("followers")}
 	groups := []*cache.Group{follows, followers}

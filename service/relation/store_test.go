@@ -8,7 +8,7 @@ import (
 )
 
 func TestFollowsFriendsAndCounts(t *testing.T) {
-	s := &store{db: testdb.Open(t, "relation", Models()...)}
+	s := &store{db: testdb.Open(t, "relation", Schema)}
 	ctx := context.Background()
 	f := func(a, b, at int64) {
 		if err := s.follow(ctx, &Follow{FollowerID: a, FolloweeID: b, CreatedAtMs: at}); err != nil {

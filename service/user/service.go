@@ -11,9 +11,12 @@ import (
 	"tiktok/internal/errno"
 	"tiktok/internal/validate"
 	"tiktok/kitex_gen/base"
+	upb "tiktok/kitex_gen/user"
 )
 
-// Service implements the user service's business rules over its store.
+// Service is the user service: it implements the Kitex interface
+// (userservice.UserService) itself, with its rules in these methods and its
+// tables behind store.
 type Service struct {
 	st    *store
 	cache *cache.Cache
@@ -25,14 +28,19 @@ type Service struct {
 	known *cache.Immutable[User]
 }
 
-func NewService(db *gorm.DB, c *cache.Cache, staticBase string) *Service {
-	h, _ := hashPassword("timing-equaliser")
-	return &Service{st: &store{db: db}, cache: c, staticBase: staticBase, dummyHash: h,
-		known: cache.NewImmutable[User](200_000)}
-}
+var _ upb.UserService = (*Service)(nil)
 
 // Models are the tables this service owns.
 func Models() []any { return []any{&User{}} }
+
+func NewService(db *gorm.DB, c *cache.Cache, staticBase string) (*Service, error) {
+	h, err := hashPassword("timing-equaliser")
+	if err != nil {
+		return nil, err
+	}
+	return &Service{st: &store{db: db}, cache: c, staticBase: staticBase, dummyHash: h,
+		known: cache.NewImmutable[User](200_000)}, nil
+}
 
 func checkCredentials(name, pw string) error {
 	if !validate.NonBlank(name, 1, 32) {
@@ -44,45 +52,48 @@ func checkCredentials(name, pw string) error {
 	return nil
 }
 
-func (s *Service) Register(ctx context.Context, name, pw string) (int64, error) {
+func (s *Service) Register(ctx context.Context, req *upb.RegisterRequest) (*upb.AuthResponse, error) {
+	name, pw := req.Username, req.Password
 	if err := checkCredentials(name, pw); err != nil {
-		return 0, err
+		return nil, err
 	}
 	h, err := hashPassword(pw)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	u := &User{Name: name, PasswordHash: h}
 	if err := s.st.create(ctx, u); err == errDuplicate {
-		return 0, errno.New(errno.CodeAlreadyExists, "username already taken")
+		return nil, errno.New(errno.CodeAlreadyExists, "username already taken")
 	} else if err != nil {
-		return 0, err
+		return nil, err
 	}
 	// A look-up of this id before it existed may have cached "absent".
 	s.cache.Invalidate(ctx, cache.Key("user", u.ID))
-	return u.ID, nil
+	return &upb.AuthResponse{UserId: u.ID}, nil
 }
 
-func (s *Service) Login(ctx context.Context, name, pw string) (int64, error) {
+func (s *Service) Login(ctx context.Context, req *upb.LoginRequest) (*upb.AuthResponse, error) {
+	name, pw := req.Username, req.Password
 	if name == "" || pw == "" {
-		return 0, errno.BadParam("username and password are required")
+		return nil, errno.BadParam("username and password are required")
 	}
 	u, err := s.st.byName(ctx, name)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if u == nil {
 		checkPassword(s.dummyHash, pw)
-		return 0, errno.Unauthorized("wrong username or password")
+		return nil, errno.Unauthorized("wrong username or password")
 	}
 	if !checkPassword(u.PasswordHash, pw) {
-		return 0, errno.Unauthorized("wrong username or password")
+		return nil, errno.Unauthorized("wrong username or password")
 	}
-	return u.ID, nil
+	return &upb.AuthResponse{UserId: u.ID}, nil
 }
 
-func (s *Service) MGet(ctx context.Context, ids []int64) (map[int64]*base.UserInfo, error) {
-	us, err := s.known.Batch(ctx, s.cache, "user", ids, s.st.byIDs)
+// MGetUsers returns the users that exist among req.Ids.
+func (s *Service) MGetUsers(ctx context.Context, req *base.IdsRequest) (*upb.UsersResponse, error) {
+	us, err := s.known.Batch(ctx, s.cache, "user", req.Ids, s.st.byIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -95,5 +106,5 @@ func (s *Service) MGet(ctx context.Context, ids []int64) (map[int64]*base.UserIn
 			BackgroundImage: s.staticBase + "background/" + id + ".png",
 		}
 	}
-	return out, nil
+	return &upb.UsersResponse{Users: out}, nil
 }

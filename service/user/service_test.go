@@ -9,10 +9,32 @@ import (
 
 	"tiktok/internal/errno"
 	"tiktok/internal/testdb"
+	"tiktok/kitex_gen/base"
+	upb "tiktok/kitex_gen/user"
 )
 
 func newService(t *testing.T) *Service {
-	return NewService(testdb.Open(t, "user", Models()...), nil, "http://h/static/")
+	s, err := NewService(testdb.Open(t, "user", Schema), nil, "http://h/static/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func register(s *Service, name, pw string) (int64, error) {
+	r, err := s.Register(context.Background(), &upb.RegisterRequest{Username: name, Password: pw})
+	if err != nil {
+		return 0, err
+	}
+	return r.UserId, nil
+}
+
+func login(s *Service, name, pw string) (int64, error) {
+	r, err := s.Login(context.Background(), &upb.LoginRequest{Username: name, Password: pw})
+	if err != nil {
+		return 0, err
+	}
+	return r.UserId, nil
 }
 
 func code(err error) int32 {
@@ -39,23 +61,27 @@ func TestPasswordHash(t *testing.T) {
 func TestRegisterLoginMGet(t *testing.T) {
 	s := newService(t)
 	ctx := context.Background()
-	id, err := s.Register(ctx, "ann", "secret123")
+	id, err := register(s, "ann", "secret123")
 	if err != nil || id <= 0 {
 		t.Fatal(id, err)
 	}
-	if _, err := s.Register(ctx, "ann", "secret123"); code(err) != errno.CodeAlreadyExists {
+	if _, err := register(s, "ann", "secret123"); code(err) != errno.CodeAlreadyExists {
 		t.Fatalf("duplicate: %v", err)
 	}
-	if _, err := s.Register(ctx, "bad\xffname", "secret123"); code(err) != errno.CodeBadParam {
+	if _, err := register(s, "bad\xffname", "secret123"); code(err) != errno.CodeBadParam {
 		t.Fatalf("invalid utf-8: %v", err)
 	}
-	if got, err := s.Login(ctx, "ann", "secret123"); err != nil || got != id {
+	if got, err := login(s, "ann", "secret123"); err != nil || got != id {
 		t.Fatal(got, err)
 	}
-	if _, err := s.Login(ctx, "ann", "nope1234"); code(err) != errno.CodeUnauthorized {
+	if _, err := login(s, "ann", "nope1234"); code(err) != errno.CodeUnauthorized {
 		t.Fatal(err)
 	}
-	m, err := s.MGet(ctx, []int64{id, id + 100})
+	r, err := s.MGetUsers(ctx, &base.IdsRequest{Ids: []int64{id, id + 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := r.Users
 	if err != nil || len(m) != 1 || m[id].Name != "ann" || m[id].Avatar == "" {
 		t.Fatalf("mget %v %v", m, err)
 	}

@@ -114,7 +114,7 @@ func TestFavoriteCountersUnderConcurrency(t *testing.T) {
 	wg.Wait()
 	failures.Range(func(k, v any) bool { t.Fatalf("worker %v: %v", k, v); return false })
 
-	gdb, err := db.Open(e.cfg, "favorite")
+	gdb, err := db.Open(e.cfg, "favorite", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,34 +170,71 @@ func TestFeed(t *testing.T) {
 }
 
 // TestFeedCostIsFixed: a page costs the same RPCs and SQL queries whatever
-// its length (no N+1). The cache is off so every read reaches SQL.
+// its length (no N+1), exactly the numbers docs/ARCHITECTURE.md gives for a
+// signed-in viewer. The cache is off so every read reaches SQL.
 func TestFeedCostIsFixed(t *testing.T) {
 	embeddedOnly(t)
+	const (
+		// feed.Feed, publish.ListBefore, then the page's four in parallel:
+		// user.MGetUsers, relation.Stats, favorite.Stats, comment.Counts.
+		coldCalls = 6
+		// Authors the gateway has shown before cost no user.MGetUsers.
+		warmCalls = coldCalls - 1
+		// publish 2 (the page, the authors' work counts), user 1 (the
+		// records), relation 3 (follow counts, follower counts, is_follow),
+		// favorite 4 (the videos' likes, is_favorite, the authors' likes
+		// given and received), comment 1 (the videos' comment counts).
+		coldQueries = 2 + 1 + 3 + 4 + 1
+		warmQueries = coldQueries - 1
+	)
 	e := start(t, func(c *config.Config) { c.Redis.Local = false })
 	_, token := e.register("henry")
 	_, viewer := e.register("iris")
-	cost := func() (int64, int64) {
+	_, commenter := e.register("jack")
+	// cost requests the viewer's first feed page, checks its length and
+	// returns its videos with what the request cost.
+	cost := func(videos int) (ids []int64, calls, queries int64) {
+		t.Helper()
 		c0, q0 := rpc.Calls.Load(), db.Queries.Load()
-		e.must(e.get("/douyin/feed/", kv("token", viewer)))
-		return rpc.Calls.Load() - c0, db.Queries.Load() - q0
+		r := e.must(e.get("/douyin/feed/", kv("token", viewer)))
+		calls, queries = rpc.Calls.Load()-c0, db.Queries.Load()-q0
+		for _, v := range r.list("video_list") {
+			ids = append(ids, num(v.(map[string]any), "id"))
+		}
+		if len(ids) != videos {
+			t.Fatalf("want a page of %d videos, got %d", videos, len(ids))
+		}
+		return ids, calls, queries
 	}
-	engage := func(token string) { // a like and a comment on the newest video
-		v := videoIDs(t, e, "")[0]
+	want := func(page string, calls, queries, wantCalls, wantQueries int64) {
+		t.Helper()
+		if calls != wantCalls || queries != wantQueries {
+			t.Errorf("%s: %d RPCs and %d SQL queries, want %d and %d", page, calls, queries, wantCalls, wantQueries)
+		}
+	}
+	// A like by the viewer and a comment by someone else (so no page shows
+	// the authors before the feed does).
+	engage := func(v int64) {
 		e.must(e.post("/douyin/favorite/action/", kv("token", viewer, "video_id", v, "action_type", 1)))
-		e.must(e.post("/douyin/comment/action/", kv("token", token, "video_id", v, "action_type", 1, "comment_text", "hi")))
+		e.must(e.post("/douyin/comment/action/", kv("token", commenter, "video_id", v, "action_type", 1, "comment_text", "hi")))
 	}
+
 	e.publish(token, "one")
-	engage(token)
-	calls1, queries1 := cost()
+	ids, calls, queries := cost(1)
+	want("1 video, its author new to the gateway", calls, queries, coldCalls, coldQueries)
+	engage(ids[0])
+	_, calls, queries = cost(1)
+	want("1 video, its author shown before", calls, queries, warmCalls, warmQueries)
+
 	for i := 0; i < 4; i++ {
 		_, tk := e.register("author" + string(rune('a'+i)))
 		e.publish(tk, "more")
-		engage(tk)
 	}
-	calls5, queries5 := cost()
-	if calls1 != calls5 || queries1 != queries5 {
-		t.Fatalf("feed of 1 video: %d RPCs, %d queries; of 5 videos by 5 authors: %d RPCs, %d queries",
-			calls1, queries1, calls5, queries5)
+	ids, calls, queries = cost(5)
+	want("5 videos by 5 authors, 4 of them new to the gateway", calls, queries, coldCalls, coldQueries)
+	for _, v := range ids {
+		engage(v)
 	}
-	t.Logf("a feed page costs %d RPCs and %d SQL queries", calls5, queries5)
+	_, calls, queries = cost(5)
+	want("5 videos by 5 authors, all shown before", calls, queries, warmCalls, warmQueries)
 }

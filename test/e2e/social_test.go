@@ -304,7 +304,7 @@ func TestRelationCountersUnderConcurrency(t *testing.T) {
 	}
 	wg.Wait()
 	failures.Range(func(k, v any) bool { t.Fatalf("worker %v: %v", k, v); return false })
-	gdb, err := db.Open(e.cfg, "relation")
+	gdb, err := db.Open(e.cfg, "relation", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestFriendListCostIsFixed(t *testing.T) {
 	smallID, small := e.register("few_friends")
 	// Setup writes the rows directly: registering 1,000 users over HTTP would
 	// spend the test's time on password hashing, not on what it checks.
-	udb, err := db.Open(e.cfg, "user")
+	udb, err := db.Open(e.cfg, "user", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,12 +359,12 @@ func TestFriendListCostIsFixed(t *testing.T) {
 	if err := udb.CreateInBatches(friends, 200).Error; err != nil {
 		t.Fatal(err)
 	}
-	rdb, err := db.Open(e.cfg, "relation")
+	rdb, err := db.Open(e.cfg, "relation", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close(rdb)
-	mdb, err := db.Open(e.cfg, "message")
+	mdb, err := db.Open(e.cfg, "message", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,9 @@
 // SAMPLE_VIDEO. Screenshots of the main screens go to OUT_DIR.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.BASE_URL;
@@ -176,4 +178,26 @@ test('an expired token sends the user to log in again', async () => {
   await phone.waitForURL(/#\/login$/);
   await phone.getByRole('alert').filter({ hasText: 'session has expired' }).waitFor();
   await shot(phone, '09-expired-phone');
+});
+
+test('every module under web/static is served as JavaScript and loaded', async () => {
+  // The client is split into native ES modules: each must be embedded, served
+  // with a JavaScript MIME type (browsers refuse modules otherwise) and imported.
+  const root = fileURLToPath(new URL('../../web/static/', import.meta.url));
+  const onDisk = readdirSync(root, { recursive: true }).filter((f) => f.endsWith('.js')).map((f) => f.split(sep).join('/')).sort();
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const served = [];
+  page.on('response', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/app/') && path.endsWith('.js')) served.push({ path, status: r.status(), type: r.headers()['content-type'] || '' });
+  });
+  await page.goto(`${BASE}/#/feed`);
+  await page.locator('#main .feed-list').waitFor(); // the entry module ran, so every import loaded
+  await ctx.close();
+  for (const r of served) {
+    assert.equal(r.status, 200, r.path);
+    assert.match(r.type, /javascript/, `${r.path} served as ${r.type}`);
+  }
+  assert.deepEqual(served.map((r) => r.path.slice('/app/'.length)).sort(), onDisk);
 });

@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"io/fs"
+
+	"github.com/cloudwego/kitex/server"
+
+	"tiktok/internal/rpc"
+	"tiktok/kitex_gen/comment/commentservice"
+	"tiktok/kitex_gen/favorite/favoriteservice"
+	"tiktok/kitex_gen/feed/feedservice"
+	"tiktok/kitex_gen/message/messageservice"
+	"tiktok/kitex_gen/publish/publishservice"
+	"tiktok/kitex_gen/relation/relationservice"
+	"tiktok/kitex_gen/user/userservice"
+	"tiktok/service/comment"
+	"tiktok/service/favorite"
+	"tiktok/service/feed"
+	"tiktok/service/message"
+	"tiktok/service/publish"
+	"tiktok/service/relation"
+	"tiktok/service/user"
+)
+
+// Role is one RPC service of the registry: its name (the subcommand, the
+// discovery name, the database name), the port it takes by default in the
+// per-role deployment, the tables it owns, and how its Kitex handler is built
+// on what it depends on.
+type Role struct {
+	Name string
+	// Port: services.<name> defaults to 127.0.0.1:Port.
+	Port     int
+	Schema   fs.FS // the service's migrations (db.Open); nil: no tables
+	Register func(ctx context.Context, s server.Server, d Deps) error
+}
+
+// Registry lists every RPC service, in start order. It is the one list: the
+// binary's subcommands, the embedded mode, the scripts (`tiktok roles`) and
+// the tests all read it. A new service is its folder under service/, its IDL
+// (make gen) and one entry here (plus a field in rpc.Clients if other roles
+// call it).
+var Registry = []Role{
+	{Name: rpc.User, Port: 9101, Schema: user.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
+		svc, err := user.NewService(d.DB, d.Cache, d.Config.PublicBase()+"/static/")
+		if err != nil {
+			return err
+		}
+		return userservice.RegisterService(s, svc)
+	}},
+	{Name: rpc.Publish, Port: 9103, Schema: publish.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
+		return publishservice.RegisterService(s, publish.NewService(d.DB, d.Cache, d.Storage))
+	}},
+	{Name: rpc.Feed, Port: 9102, Register: func(_ context.Context, s server.Server, d Deps) error {
+		return feedservice.RegisterService(s, feed.NewService(d.Clients.Publish))
+	}},
+	{Name: rpc.Favorite, Port: 9104, Schema: favorite.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
+		svc, err := favorite.NewService(ctx, d.DB, d.Cache, d.Clients.Publish)
+		if err != nil {
+			return err
+		}
+		return favoriteservice.RegisterService(s, svc)
+	}},
+	{Name: rpc.Comment, Port: 9105, Schema: comment.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
+		svc, err := comment.NewService(ctx, d.DB, d.Cache, d.Clients.Publish)
+		if err != nil {
+			return err
+		}
+		return commentservice.RegisterService(s, svc)
+	}},
+	{Name: rpc.Relation, Port: 9106, Schema: relation.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
+		svc, err := relation.NewService(ctx, d.DB, d.Cache, d.Clients.User)
+		if err != nil {
+			return err
+		}
+		return relationservice.RegisterService(s, svc)
+	}},
+	{Name: rpc.Message, Port: 9107, Schema: message.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
+		return messageservice.RegisterService(s, message.NewService(d.DB, d.Clients.User))
+	}},
+}
+
+// Names are the registry's service names, in start order.
+func Names() []string {
+	out := make([]string, len(Registry))
+	for i, r := range Registry {
+		out[i] = r.Name
+	}
+	return out
+}
+
+// Lookup returns the registry entry of name.
+func Lookup(name string) (Role, bool) {
+	for _, r := range Registry {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Role{}, false
+}

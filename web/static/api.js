@@ -1,0 +1,115 @@
+// Everything that talks to the backend: the session (token) kept in
+// localStorage, the /douyin/ API calls, and turning their errors into plain
+// words. Like the Android app, it speaks only the public /douyin/ API.
+import { notify } from './dom.js';
+
+// ---- session ----
+// Views and the nav read the session; the entry module listens for changes
+// to redraw the nav (this module knows nothing about the page layout).
+let sessionChanged = () => {};
+export function onSessionChange(fn) { sessionChanged = fn; }
+
+export const session = {
+  get() { try { return JSON.parse(localStorage.getItem('session')) || null; } catch { return null; } },
+  set(s) { localStorage.setItem('session', JSON.stringify(s)); sessionChanged(); },
+  clear() { localStorage.removeItem('session'); sessionChanged(); },
+};
+export const me = () => session.get();
+
+// expired sends the user to log in again, then back to where they were.
+function expired() {
+  session.clear();
+  sessionStorage.setItem('after-login', location.hash || '#/feed');
+  notify('Your session has expired. Please log in again.');
+  location.hash = '#/login';
+}
+
+// requireLogin is true when logged in; otherwise it sends the user to log in
+// and brings them back here afterwards.
+export function requireLogin() {
+  if (me()) return true;
+  sessionStorage.setItem('after-login', location.hash);
+  notify('Please log in first.', 'info');
+  location.hash = '#/login';
+  return false;
+}
+
+// ---- errors in plain words ----
+class ApiError extends Error {
+  constructor(code, msg) { super(msg); this.code = code; }
+}
+const plain = {
+  10001: 'Please check what you entered',
+  10002: 'Please log in',
+  10003: 'Not found',
+  10004: 'Already taken',
+  10005: 'You are not allowed to do that',
+  10006: 'The file is too large',
+  10007: 'That file is not a video we can play',
+  10008: 'Too many requests, slow down a little',
+  10009: 'Something went wrong on our side',
+  10010: 'The service is busy or down, please try again in a moment',
+};
+export function explain(err) {
+  if (err instanceof ApiError) {
+    const head = plain[err.code] || 'Request failed';
+    return err.message && err.message !== head ? `${head}: ${err.message}` : head;
+  }
+  return 'Network problem: check your connection and try again';
+}
+
+// fail tells the user what went wrong, unless expired() already did.
+export function fail(e) {
+  if (e.handled) return;
+  notify(explain(e));
+}
+
+// check returns a successful reply or throws it as an ApiError. A rejected
+// token (10002) while logged in ends the session and sends the user to log in.
+function check(body, loggedIn) {
+  if (body.status_code === 0) return body;
+  const err = new ApiError(body.status_code, body.status_msg);
+  if (body.status_code === 10002 && loggedIn) {
+    expired();
+    err.handled = true; // the user was told and sent to log in
+  }
+  throw err;
+}
+
+// ---- API: POST parameters in the query string, like the app ----
+export async function api(method, path, params = {}, { auth = true } = {}) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) q.set(k, v);
+  const s = me();
+  if (auth && s) q.set('token', s.token);
+  let res;
+  try {
+    res = await fetch(`/douyin/${path}/?${q}`, { method });
+  } catch (e) {
+    throw new Error('network');
+  }
+  const body = await res.json().catch(() => ({ status_code: 10009, status_msg: 'bad reply' }));
+  return check(body, !!(s && auth));
+}
+
+// upload publishes a video as multipart form data. It uses XMLHttpRequest
+// rather than fetch because only XHR reports upload progress: onProgress gets
+// the fraction sent (0..1), or null when the size is unknown.
+export function upload(title, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const fd = new FormData();
+    fd.append('token', me().token);
+    fd.append('title', title);
+    fd.append('data', file);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/douyin/publish/action/');
+    xhr.upload.onprogress = (ev) => onProgress(ev.lengthComputable ? ev.loaded / ev.total : null);
+    xhr.onerror = () => reject(new Error('network'));
+    xhr.onload = () => {
+      let body;
+      try { body = JSON.parse(xhr.responseText); } catch { body = { status_code: 10009 }; }
+      try { resolve(check(body, true)); } catch (err) { reject(err); }
+    };
+    xhr.send(fd);
+  });
+}
