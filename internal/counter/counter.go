@@ -39,17 +39,22 @@ func Get(ctx context.Context, db *gorm.DB, model any, idCol string, ids []int64,
 // EnsureBuilt runs rebuild when the rows table has rows but the counters
 // table has none: a database from before the counters, or a bulk load.
 func EnsureBuilt(ctx context.Context, db *gorm.DB, rows, counters any, rebuild func(context.Context) error) error {
-	var n, c int64
-	if err := db.WithContext(ctx).Model(rows).Limit(1).Count(&n).Error; err != nil {
+	some, err := hasRows(ctx, db, rows)
+	if err != nil || !some {
 		return err
 	}
-	if err := db.WithContext(ctx).Model(counters).Limit(1).Count(&c).Error; err != nil {
+	if some, err = hasRows(ctx, db, counters); err != nil || some {
 		return err
 	}
-	if n > 0 && c == 0 {
-		return rebuild(ctx)
-	}
-	return nil
+	return rebuild(ctx)
+}
+
+// hasRows reads at most one row: COUNT(*) with a LIMIT still counts the
+// whole table, which at every start of a large database is a full scan.
+func hasRows(ctx context.Context, db *gorm.DB, model any) (bool, error) {
+	var one []int
+	err := db.WithContext(ctx).Model(model).Select("1").Limit(1).Scan(&one).Error
+	return len(one) > 0, err
 }
 
 // CountRows counts model's rows for each of ids in column idCol (0 when

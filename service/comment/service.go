@@ -37,8 +37,6 @@ func NewService(ctx context.Context, db *gorm.DB, c *cache.Cache, p publishservi
 	return s, nil
 }
 
-func Models() []any { return []any{&Comment{}, &VideoComments{}} }
-
 // video returns the video or a not-found error.
 func (s *Service) video(ctx context.Context, id int64) (*base.VideoInfo, error) {
 	if id <= 0 {

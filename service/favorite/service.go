@@ -37,8 +37,6 @@ func NewService(ctx context.Context, db *gorm.DB, c *cache.Cache, p publishservi
 	return s, nil
 }
 
-func Models() []any { return []any{&Like{}, &VideoLikes{}, &UserLikes{}} }
-
 // Action likes (1) or unlikes (2); both are idempotent. The video must exist.
 func (s *Service) Action(ctx context.Context, req *fpb.ActionRequest) (*base.Empty, error) {
 	user, video, action := req.UserId, req.VideoId, req.ActionType

@@ -26,8 +26,6 @@ func NewService(db *gorm.DB, u userservice.Client) *Service {
 	return &Service{st: &store{db: db}, user: u}
 }
 
-func Models() []any { return []any{&Conversation{}, &Message{}} }
-
 func (s *Service) Send(ctx context.Context, req *mpb.SendRequest) (*base.Empty, error) {
 	from, to, content := req.FromUserId, req.ToUserId, req.Content
 	if from <= 0 {

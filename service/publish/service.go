@@ -44,8 +44,6 @@ func NewService(db *gorm.DB, c *cache.Cache, objects storage.Storage) *Service {
 		known: cache.NewImmutable[Video](200_000)}
 }
 
-func Models() []any { return []any{&Video{}} }
-
 // CreateVideo publishes the upload at req.VideoKey. On any failure it removes
 // every object it or the gateway stored, so a failed publish leaves nothing
 // behind.

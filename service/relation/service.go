@@ -36,8 +36,6 @@ func NewService(ctx context.Context, db *gorm.DB, c *cache.Cache, u userservice.
 	return s, nil
 }
 
-func Models() []any { return []any{&Follow{}, &FollowCounts{}} }
-
 // Action follows (1) or unfollows (2); both idempotent, never yourself, and
 // the target must exist.
 func (s *Service) Action(ctx context.Context, req *rpb.ActionRequest) (*base.Empty, error) {

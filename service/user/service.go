@@ -30,9 +30,6 @@ type Service struct {
 
 var _ upb.UserService = (*Service)(nil)
 
-// Models are the tables this service owns.
-func Models() []any { return []any{&User{}} }
-
 func NewService(db *gorm.DB, c *cache.Cache, staticBase string) (*Service, error) {
 	h, err := hashPassword("timing-equaliser")
 	if err != nil {

@@ -16,14 +16,6 @@ import (
 	"tiktok/service/user"
 )
 
-func userIDs(list []any) []int64 {
-	var ids []int64
-	for _, u := range list {
-		ids = append(ids, num(u.(map[string]any), "id"))
-	}
-	return ids
-}
-
 func TestRelationFlow(t *testing.T) {
 	e := start(t)
 	aID, a := e.register("rel_a")
