@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -16,6 +15,7 @@ import (
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
 	"tiktok/internal/discovery"
+	"tiktok/internal/httpserver"
 	"tiktok/internal/logx"
 	"tiktok/internal/media"
 	"tiktok/internal/rpc"
@@ -59,8 +59,18 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 			hln.Close()
 			return nil, err
 		}
+	} else if err := auth.CheckKey(cfg.Auth.Secret); err != nil {
+		hln.Close()
+		return nil, err
 	}
 	sys.Tokens = auth.New(key, cfg.Auth.TokenTTL)
+	if cfg.Redis.Addr != "" {
+		sys.Tokens.ShareRevocations(cfg.Redis.Addr, cfg.Redis.DB, cfg.Redis.Timeout)
+	}
+	// The services and their callers are all in this process: a key of its own.
+	if cfg.RPC.Secret == "" {
+		cfg.RPC.Secret = rpc.NewSecret()
+	}
 	book := discovery.Static{}
 	lns := map[string]net.Listener{}
 	for _, name := range Names() {
@@ -71,7 +81,7 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 		}
 		lns[name], book[name] = ln, ln.Addr().String()
 	}
-	clients, err := rpc.NewClients(cfg, book, "tiktok")
+	clients, err := rpc.NewClients(cfg, book, rpc.EmbeddedRole)
 	if err != nil {
 		hln.Close()
 		return nil, err
@@ -99,7 +109,7 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 		}
 	}
 	gw := gateway.New(cfg, clients, sys.Tokens, store)
-	sys.http = &http.Server{Handler: gw.Router(), ReadHeaderTimeout: 10 * time.Second}
+	sys.http = httpserver.New(cfg, gw.Router())
 	go func() {
 		if err := sys.http.Serve(hln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logx.L().Error("http server", zap.Error(err))
@@ -117,5 +127,8 @@ func (s *System) Shutdown(ctx context.Context) {
 	}
 	for _, svc := range s.services {
 		svc.Stop(ctx)
+	}
+	if s.Tokens != nil {
+		s.Tokens.Close()
 	}
 }

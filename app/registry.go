@@ -6,6 +6,7 @@ import (
 
 	"github.com/cloudwego/kitex/server"
 
+	"tiktok/internal/media"
 	"tiktok/internal/rpc"
 	"tiktok/kitex_gen/comment/commentservice"
 	"tiktok/kitex_gen/favorite/favoriteservice"
@@ -46,10 +47,14 @@ var Registry = []Role{
 		if err != nil {
 			return err
 		}
+		svc.BoundHashing(d.Config.Limits.PasswordHashes, d.Config.Limits.PasswordHashQueue)
 		return userservice.RegisterService(s, svc)
 	}},
 	{Name: rpc.Publish, Port: 9103, Schema: publish.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
-		return publishservice.RegisterService(s, publish.NewService(d.DB, d.Cache, d.Storage))
+		svc := publish.NewService(d.DB, d.Cache, d.Storage)
+		svc.BoundMedia(media.New(media.LimitsFrom(d.Config)))
+		svc.LimitUploads(d.Config.Upload.DedupWindow, d.Config.Upload.DailyQuota)
+		return publishservice.RegisterService(s, svc)
 	}},
 	{Name: rpc.Feed, Port: 9102, Register: func(_ context.Context, s server.Server, d Deps) error {
 		return feedservice.RegisterService(s, feed.NewService(d.Clients.Publish))

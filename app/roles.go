@@ -14,6 +14,7 @@ import (
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
 	"tiktok/internal/discovery"
+	"tiktok/internal/httpserver"
 	"tiktok/internal/logx"
 	"tiktok/internal/rpc"
 	"tiktok/internal/tracing"
@@ -42,6 +43,9 @@ func Addrs(cfg *config.Config) map[string]string {
 
 // RunService runs one RPC service as its own process until ctx ends.
 func RunService(ctx context.Context, cfg *config.Config, name string) error {
+	if err := rpc.CheckSecret(cfg); err != nil {
+		return err
+	}
 	shutdown, err := tracing.Init(ctx, name, cfg.Tracing.Endpoint)
 	if err != nil {
 		return err
@@ -85,8 +89,11 @@ func RunService(ctx context.Context, cfg *config.Config, name string) error {
 
 // RunGateway runs the HTTP gateway alone until ctx ends.
 func RunGateway(ctx context.Context, cfg *config.Config) error {
-	if len(cfg.Auth.Secret) < 16 {
-		return errors.New("auth.secret (TIKTOK_AUTH_SECRET) must be set to at least 16 characters")
+	if err := auth.CheckKey(cfg.Auth.Secret); err != nil {
+		return err
+	}
+	if err := rpc.CheckSecret(cfg); err != nil {
+		return err
 	}
 	shutdown, err := tracing.Init(ctx, "gateway", cfg.Tracing.Endpoint)
 	if err != nil {
@@ -105,8 +112,15 @@ func RunGateway(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	gw := gateway.New(cfg, clients, auth.New([]byte(cfg.Auth.Secret), cfg.Auth.TokenTTL), store)
-	srv := &http.Server{Addr: cfg.HTTP.Addr, Handler: gw.Router(), ReadHeaderTimeout: 10 * time.Second}
+	tokens := auth.New([]byte(cfg.Auth.Secret), cfg.Auth.TokenTTL)
+	// Logouts reach every gateway instance through Redis; without it they
+	// hold on this instance only.
+	if cfg.Redis.Addr != "" {
+		tokens.ShareRevocations(cfg.Redis.Addr, cfg.Redis.DB, cfg.Redis.Timeout)
+	}
+	defer tokens.Close()
+	gw := gateway.New(cfg, clients, tokens, store)
+	srv := httpserver.New(cfg, gw.Router())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	logx.L().Info("gateway started", zap.String("url", "http://"+cfg.HTTP.Addr))

@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/server"
+	"go.uber.org/zap"
 	"gorm.io/gorm"
 
 	"tiktok/internal/cache"
 	"tiktok/internal/config"
 	"tiktok/internal/db"
 	"tiktok/internal/discovery"
+	"tiktok/internal/logx"
 	"tiktok/internal/rpc"
 	"tiktok/internal/storage"
 )
@@ -97,7 +99,12 @@ func NewStorage(cfg *config.Config) (storage.Storage, error) {
 		m := cfg.Storage.MinIO
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		return storage.NewMinIO(ctx, m.Endpoint, m.AccessKey, m.SecretKey, m.Bucket, m.UseSSL, m.PublicURL)
+		s, err := storage.NewMinIO(ctx, m.Endpoint, m.AccessKey, m.SecretKey, m.Bucket, m.UseSSL, m.PublicURL)
+		if err != nil {
+			return nil, err
+		}
+		sweepUploads(ctx, s, cfg)
+		return s, nil
 	case "local", "":
 		dir := cfg.Storage.Dir
 		if dir == "" {
@@ -106,5 +113,23 @@ func NewStorage(cfg *config.Config) (storage.Storage, error) {
 		return storage.NewLocal(dir, cfg.MediaBaseURL())
 	default:
 		return nil, fmt.Errorf("unknown storage driver %q", cfg.Storage.Driver)
+	}
+}
+
+// sweepUploads aborts the multipart uploads left by a process killed while
+// uploading: those begun more than twice the longest an upload may take ago
+// (upload.stall_timeout + upload.max_bytes / upload.min_rate), which no live
+// upload is. A failure is only logged: the role starts anyway.
+func sweepUploads(ctx context.Context, s *storage.MinIO, cfg *config.Config) {
+	u := cfg.Upload
+	longest := u.StallTimeout + time.Hour
+	if u.MinRate > 0 {
+		longest = u.StallTimeout + time.Duration(u.MaxBytes/u.MinRate)*time.Second
+	}
+	n, err := s.SweepIncomplete(ctx, time.Now().Add(-2*longest))
+	if err != nil {
+		logx.L().Warn("leftover uploads not swept", zap.Error(err))
+	} else if n > 0 {
+		logx.L().Info("aborted leftover uploads", zap.Int("uploads", n))
 	}
 }

@@ -34,10 +34,15 @@ type Gateway struct {
 	tokens  *auth.Tokens
 	store   storage.Storage
 	compose *compose.Composer
+	limits  *limits
+	uploads *uploads
 }
 
 func New(cfg *config.Config, clients *rpc.Clients, tokens *auth.Tokens, store storage.Storage) *Gateway {
-	return &Gateway{cfg: cfg, rpc: clients, tokens: tokens, store: store, compose: compose.New(clients, cfg.Location())}
+	g := &Gateway{cfg: cfg, rpc: clients, tokens: tokens, store: store, compose: compose.New(clients, cfg.Location())}
+	tokens.Bind(g.bindToken) // a token acts only for its own, existing user (viewer.go)
+	g.uploads = newUploads(cfg)
+	return g
 }
 
 // maxFormBytes bounds every request body but the upload's.
@@ -51,6 +56,9 @@ func (g *Gateway) Router() *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.MaxMultipartMemory = maxFormBytes
+	r.Use(g.securityHeaders()) // first: also on 404s and panics (headers.go)
+	trustProxies(r, g.cfg.Limits.TrustedProxies)
+	g.limits = newLimits(g.cfg)
 	if g.cfg.Tracing.Endpoint != "" {
 		r.Use(tracing.HTTP("gateway", g.cfg.Tracing.SampleRatio))
 	}
@@ -65,23 +73,24 @@ func (g *Gateway) Router() *gin.Engine {
 		r.Handle(method, strings.TrimSuffix(path, "/"), hs...)
 	}
 	api("GET", "/douyin/feed/", handle(g.feed))
-	api("POST", "/douyin/user/register/", handle(g.register), small)
-	api("POST", "/douyin/user/login/", handle(g.login), small)
+	api("POST", "/douyin/user/register/", handle(perIP(g, limRegisterIP, g.register)), small)
+	api("POST", "/douyin/user/login/", handle(g.guardLogin(g.login)), small)
+	api("POST", "/douyin/user/logout/", handle(g.logout), small)
 	api("GET", "/douyin/user/", handle(g.userInfo))
 	api("POST", "/douyin/publish/action/", handle(g.publish))
 	api("GET", "/douyin/publish/list/", handle(g.publishList))
-	api("POST", "/douyin/favorite/action/", handle(g.favoriteAction), small)
+	api("POST", "/douyin/favorite/action/", handle(perUser(g, limLike, g.favoriteAction)), small)
 	api("GET", "/douyin/favorite/list/", handle(g.favoriteList))
-	api("POST", "/douyin/comment/action/", handle(g.commentAction), small)
+	api("POST", "/douyin/comment/action/", handle(perUser(g, limComment, g.commentAction)), small)
 	api("GET", "/douyin/comment/list/", handle(g.commentList))
-	api("POST", "/douyin/relation/action/", handle(g.relationAction), small)
+	api("POST", "/douyin/relation/action/", handle(perUser(g, limFollow, g.relationAction)), small)
 	api("GET", "/douyin/relation/follow/list/", handle(g.followList))
 	api("GET", "/douyin/relation/follower/list/", handle(g.followerList))
 	api("GET", "/douyin/relation/friend/list/", handle(g.friendList))
 	api("GET", "/douyin/message/chat/", handle(g.chat))
-	api("POST", "/douyin/message/action/", handle(g.messageAction), small)
+	api("POST", "/douyin/message/action/", handle(perUser(g, limMessage, g.messageAction)), small)
 	if local, ok := g.store.(*storage.Local); ok {
-		serve := func(c *gin.Context) { local.Serve(c.Writer, c.Request, strings.TrimPrefix(c.Param("key"), "/")) }
+		serve := g.serveMedia(local)
 		r.GET("/media/*key", serve)
 		r.HEAD("/media/*key", serve)
 	}
@@ -95,7 +104,7 @@ func (g *Gateway) Router() *gin.Engine {
 // files under /app/. It speaks only the public /douyin/ API.
 func serveWebClient(r *gin.Engine) {
 	assets, _ := fs.Sub(web.Files, "static")
-	r.StaticFS("/app", http.FS(assets))
+	r.StaticFS("/app", http.FS(filesOnly{assets})) // no directory listings
 	index, _ := web.Files.ReadFile("index.html")
 	r.GET("/", func(c *gin.Context) {
 		c.Header("Cache-Control", "no-cache")
@@ -145,6 +154,7 @@ func accessLog(c *gin.Context) {
 func limitBody(n int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		readSmallBody(c, n) // over n: 10006 (body.go)
 		c.Next()
 	}
 }

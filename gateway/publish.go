@@ -2,19 +2,19 @@ package gateway
 
 import (
 	"errors"
-	"io"
+	"net/http"
 	"time"
 
 	"github.com/cloudwego/kitex/client/callopt"
 	"github.com/cloudwego/kitex/pkg/kerrors"
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"tiktok/gateway/compose"
+	"tiktok/internal/auth"
 	"tiktok/internal/errno"
+	"tiktok/internal/httpserver"
 	"tiktok/internal/logx"
-	"tiktok/internal/storage"
 	"tiktok/internal/validate"
 	"tiktok/kitex_gen/publish"
 )
@@ -30,110 +30,129 @@ func (r *videosResp) fillLists() { r.VideoList = orEmpty(r.VideoList) }
 // cover: longer than the default RPC bound, still finite.
 const publishTimeout = 2 * time.Minute
 
-// multipartOverhead is the slack allowed above upload.max_bytes for the
-// multipart framing and small fields when judging Content-Length.
-const multipartOverhead = 1 << 20
-
 // publish is two steps: readUpload stages the video in storage, createVideo
 // has the publish service check it, cut the cover and insert the row.
 // Whatever fails, the staged object does not stay (API.md: a failed publish
 // leaves nothing behind).
 func (g *Gateway) publish(c *gin.Context) (*Status, error) {
-	up, err := g.readUpload(c)
+	// The body paces itself (upload.min_rate, upload.stall_timeout) instead
+	// of the server's read_timeout, too short for a large video.
+	paced := httpserver.Pace(c.Writer, c.Request, g.cfg.Upload.MinRate, g.cfg.Upload.StallTimeout)
+	orig := c.Request.Body
+	up, err := g.readUpload(c, paced)
+	// The server tells from its own body whether the connection can serve
+	// another request.
+	c.Request.Body = orig
+	// However long the body took, the RPC and the reply get their own time
+	// from now (write_timeout counts from the request's header); the rest
+	// of a good body must come within a stall, a refused one is not read.
+	reply, grace := g.cfg.HTTP.WriteTimeout, time.Duration(0)
+	if err == nil {
+		grace = g.cfg.Upload.StallTimeout
+		if reply > 0 {
+			reply += publishTimeout
+		}
+	}
+	paced.Done(grace, reply)
 	if err != nil {
+		// The rest of the body, if any, is not worth reading.
+		c.Header("Connection", "close")
 		return nil, err
 	}
+	defer up.leave()
 	return &Status{}, g.createVideo(c, up)
 }
 
-// upload is a video staged in storage under key, not yet published.
+// upload is a video staged in storage under key, not yet published: its
+// author's, its title, the SHA-256 of its bytes, and how to end the
+// author's turn (uploads.enter) once it is published or refused.
 type upload struct {
 	viewer int64
 	title  string
 	key    string
+	sum    string
+	leave  func()
 }
 
-// readUpload streams the multipart body part by part, the video straight
-// into storage, so no process holds it in memory. What can be refused
-// without reading the body (Content-Length over the limit, a bad token or
-// title in the query string) is refused first. On failure nothing stays
-// staged.
-func (g *Gateway) readUpload(c *gin.Context) (_ upload, err error) {
-	key := ""
-	defer func() {
-		if err != nil && key != "" {
-			g.discard(c, key)
-		}
-	}()
+// readUpload reads the multipart body part by part in the client's order
+// (see uploadForm), the video streamed, never held in memory. What can be
+// refused without reading the body (a declared length over the limit, a bad
+// token or title in the query string or header) is refused first, and the
+// whole body, chunked or not, is bounded by upload.max_bytes plus
+// multipartOverhead. On failure nothing stays stored or spooled.
+func (g *Gateway) readUpload(c *gin.Context, paced *httpserver.Body) (_ upload, err error) {
 	max := g.cfg.Upload.MaxBytes
 	if c.Request.ContentLength > max+multipartOverhead {
-		c.Header("Connection", "close")
 		return upload{}, tooLarge(max)
 	}
-	token := outerToken(c)
-	if token != "" {
-		if _, err := g.tokens.Parse(token); err != nil {
-			return upload{}, errno.Unauthorized("invalid or expired token, please log in again")
+	body := &recorder{r: http.MaxBytesReader(c.Writer, paced, max+multipartOverhead)}
+	c.Request.Body = body
+	u := &uploadForm{ctx: ctxOf(c), max: max, ip: c.ClientIP(), store: g.store, spool: g.uploads.spool,
+		verify: func(t string) (int64, error) { return g.verifyToken(c, t) },
+		admit:  func(viewer int64) (func(), error) { return g.admit(c, viewer) }}
+	defer func() {
+		if err != nil {
+			u.abort(func(key string) { g.discard(c, key) })
+		}
+	}()
+	viewer := int64(0)
+	if t := outerToken(c); t != "" {
+		if viewer, err = u.verify(t); err != nil {
+			return upload{}, err
 		}
 	}
-	if t, ok := c.GetQuery("title"); ok && !validate.Title(t) {
-		return upload{}, errno.BadParam("title must be 1 to 100 characters")
+	if t, ok := c.GetQuery("title"); ok {
+		if !validate.Title(t) {
+			return upload{}, errBadTitle
+		}
+		u.title, u.titleFixed = t, true
+	}
+	if viewer != 0 {
+		if err := u.enter(viewer); err != nil {
+			return upload{}, err
+		}
 	}
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
 		return upload{}, errno.BadParam("publish needs a multipart/form-data body")
 	}
-	form := map[string]string{}
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return upload{}, errno.BadParam("malformed multipart body")
-		}
-		name := part.FormName()
-		switch {
-		case name == "data" && key == "":
-			k := "videos/" + uuid.NewString() + ".mp4"
-			if _, err := g.store.Put(ctxOf(c), k, part, max, "video/mp4"); err != nil {
-				if errors.Is(err, storage.ErrTooLarge) {
-					c.Header("Connection", "close")
-					return upload{}, tooLarge(max)
-				}
-				return upload{}, err
-			}
-			key = k
-		case name == "token" || name == "title":
-			b, err := io.ReadAll(io.LimitReader(part, 4096))
-			if err != nil {
-				return upload{}, errno.BadParam("malformed multipart body")
-			}
-			form[name] = string(b)
-		}
-		part.Close()
+	if err := u.read(mr, body, paced); err != nil {
+		return upload{}, err
 	}
-	if token == "" {
-		token = form["token"]
+	return upload{viewer: u.viewer, title: u.title, key: u.key, sum: u.sum, leave: u.leave}, nil
+}
+
+// verifyToken is the viewer's rule for the upload's token: 10002 when it is
+// bad, the user service's failure as it is.
+func (g *Gateway) verifyToken(c *gin.Context, token string) (int64, error) {
+	id, err := g.tokens.Verify(ctxOf(c), token)
+	if errors.Is(err, auth.ErrInvalid) {
+		return 0, errno.Unauthorized("invalid or expired token, please log in again")
 	}
-	if token == "" {
-		return upload{}, errno.Unauthorized("please log in first")
+	return id, err
+}
+
+// admit lets viewer's upload start, before any of its bytes are stored, or
+// refuses it with 10008: the publish rate limit, the user's uploads in
+// flight on this gateway (upload.per_user), the daily quota (asked of the
+// publish service, which counts every gateway's publishes). leave ends the
+// upload's turn.
+func (g *Gateway) admit(c *gin.Context, viewer int64) (leave func(), err error) {
+	if err := g.limitUser(c, limPublish, viewer); err != nil {
+		return nil, err
 	}
-	viewer, err := g.tokens.Parse(token)
-	if err != nil {
-		return upload{}, errno.Unauthorized("invalid or expired token, please log in again")
-	}
-	title, ok := c.GetQuery("title")
+	leave, ok := g.uploads.enter(viewer)
 	if !ok {
-		title = form["title"]
+		return nil, errno.New(errno.CodeRateLimited, "you have %d uploads in progress; wait for one to finish", g.uploads.perUser)
 	}
-	if !validate.Title(title) {
-		return upload{}, errno.BadParam("title must be 1 to 100 characters")
+	if _, err := g.rpc.Publish.CheckUpload(ctxOf(c), &publish.CheckUploadRequest{AuthorId: viewer}); err != nil {
+		leave()
+		if code, _ := errno.From(err); code == errno.CodeRateLimited {
+			c.Header("Retry-After", "3600") // the quota frees as the day's videos age
+		}
+		return nil, err
 	}
-	if key == "" {
-		return upload{}, errno.BadParam("data (the video file) is required")
-	}
-	return upload{viewer: viewer, title: title, key: key}, nil
+	return leave, nil
 }
 
 // createVideo asks the publish service to check the staged video, cut its
@@ -141,8 +160,8 @@ func (g *Gateway) readUpload(c *gin.Context) (_ upload, err error) {
 // itself when it refuses the video; only an upload that never reached it is
 // still ours to remove.
 func (g *Gateway) createVideo(c *gin.Context, up upload) error {
-	_, err := g.rpc.Publish.CreateVideo(ctxOf(c), &publish.CreateVideoRequest{AuthorId: up.viewer, Title: up.title, VideoKey: up.key},
-		callopt.WithRPCTimeout(publishTimeout))
+	_, err := g.rpc.Publish.CreateVideo(ctxOf(c), &publish.CreateVideoRequest{AuthorId: up.viewer, Title: up.title,
+		VideoKey: up.key, ContentSha256: up.sum}, callopt.WithRPCTimeout(publishTimeout))
 	if errors.Is(err, kerrors.ErrGetConnection) {
 		g.discard(c, up.key)
 	}

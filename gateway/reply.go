@@ -40,6 +40,11 @@ func handle[R any, P interface {
 	response
 }](h func(*gin.Context) (P, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if err := bodyError(c); err != nil {
+			c.Header("Connection", "close")
+			reply(c, P(new(R)), err)
+			return
+		}
 		resp, err := h(c)
 		if err != nil || resp == nil {
 			resp = P(new(R))
@@ -57,5 +62,11 @@ func reply(c *gin.Context, resp response, err error) {
 	}
 	s := resp.status()
 	s.StatusCode, s.StatusMsg = errno.From(err)
+	if s.StatusCode == errno.CodeRateLimited && c.Writer.Header().Get("Retry-After") == "" {
+		// Refused by a service (a full queue: the user service's password
+		// hashes, the publish service's media work), not by a gateway limit
+		// that knows its wait: a queue moves within about a second.
+		c.Header("Retry-After", "1")
+	}
 	c.PureJSON(http.StatusOK, resp)
 }

@@ -37,7 +37,7 @@ func (g *Gateway) register(c *gin.Context) (*authResp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return g.issue(r.UserId)
+	return g.issue(r)
 }
 
 func (g *Gateway) login(c *gin.Context) (*authResp, error) {
@@ -49,16 +49,17 @@ func (g *Gateway) login(c *gin.Context) (*authResp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return g.issue(r.UserId)
+	return g.issue(r)
 }
 
-// issue answers a register or login with a new token for id.
-func (g *Gateway) issue(id int64) (*authResp, error) {
-	t, err := g.tokens.Sign(id)
+// issue answers a register or login with a new token for its user, issued
+// no earlier than the user's registration (see bindToken).
+func (g *Gateway) issue(r *user.AuthResponse) (*authResp, error) {
+	t, err := g.tokens.SignFor(r.UserId, r.CreatedAtMs)
 	if err != nil {
 		return nil, err
 	}
-	return &authResp{UserID: id, Token: t}, nil
+	return &authResp{UserID: r.UserId, Token: t}, nil
 }
 
 // userInfo answers user_id's profile as the viewer sees it. Without user_id

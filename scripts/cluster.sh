@@ -3,7 +3,8 @@
 # the gateway, each its own process of bin/tiktok with deploy/production.yaml,
 # found through etcd. Run scripts/infra.sh start first.
 #   scripts/cluster.sh start | stop | status
-# Environment: TIKTOK_AUTH_SECRET (generated into .run/secret when unset).
+# Environment: TIKTOK_AUTH_SECRET (generated into .run/secret when unset),
+# TIKTOK_RPC_SECRET (the services' shared key, generated into .run/rpc-secret).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,6 +14,11 @@ secret() {
     TIKTOK_AUTH_SECRET=$(cat "$RUN_DIR/secret")
   fi
   export TIKTOK_AUTH_SECRET
+  if [ -z "${TIKTOK_RPC_SECRET:-}" ]; then
+    [ -f "$RUN_DIR/rpc-secret" ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN_DIR/rpc-secret")
+    TIKTOK_RPC_SECRET=$(cat "$RUN_DIR/rpc-secret")
+  fi
+  export TIKTOK_RPC_SECRET
 }
 
 start() {

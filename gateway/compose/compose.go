@@ -34,6 +34,11 @@ func (p *Composer) UserExists(ctx context.Context, id int64) (bool, error) {
 	return ok, err
 }
 
+// UserRecord is id's record, remembered once found; false when there is none.
+func (p *Composer) UserRecord(ctx context.Context, id int64) (*base.UserInfo, bool, error) {
+	return p.users.Get(ctx, id)
+}
+
 // userBatch gathers the parts of a list of users: the record (user), follow
 // counts and is_follow (relation), like counts (favorite) and work count
 // (publish).

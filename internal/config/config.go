@@ -18,8 +18,12 @@ var defaultYAML []byte
 
 type Config struct {
 	HTTP struct {
-		Addr      string `mapstructure:"addr"`
-		PublicURL string `mapstructure:"public_url"`
+		Addr              string        `mapstructure:"addr"`
+		PublicURL         string        `mapstructure:"public_url"`
+		ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
+		ReadTimeout       time.Duration `mapstructure:"read_timeout"`
+		WriteTimeout      time.Duration `mapstructure:"write_timeout"`
+		IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
 	} `mapstructure:"http"`
 	DataDir  string `mapstructure:"data_dir"`
 	Demo     bool   `mapstructure:"demo"`
@@ -33,8 +37,27 @@ type Config struct {
 		TokenTTL time.Duration `mapstructure:"token_ttl"`
 	} `mapstructure:"auth"`
 	Upload struct {
-		MaxBytes int64 `mapstructure:"max_bytes"`
+		MaxBytes        int64         `mapstructure:"max_bytes"`
+		MinRate         int64         `mapstructure:"min_rate"`
+		StallTimeout    time.Duration `mapstructure:"stall_timeout"`
+		PerUser         int           `mapstructure:"per_user"`
+		DailyQuota      int           `mapstructure:"daily_quota"`
+		DedupWindow     time.Duration `mapstructure:"dedup_window"`
+		SpoolDir        string        `mapstructure:"spool_dir"`
+		SpoolPerIPBytes int64         `mapstructure:"spool_per_ip_bytes"`
+		SpoolTotalBytes int64         `mapstructure:"spool_total_bytes"`
 	} `mapstructure:"upload"`
+	// Media bounds ffprobe and ffmpeg (media.LimitsFrom reads it).
+	Media struct {
+		Timeout     time.Duration `mapstructure:"timeout"`
+		Workers     int           `mapstructure:"workers"`
+		Queue       int           `mapstructure:"queue"`
+		QueueWait   time.Duration `mapstructure:"queue_wait"`
+		MemoryBytes int64         `mapstructure:"memory_bytes"`
+		MaxSide     int           `mapstructure:"max_side"`
+		MaxPixels   int64         `mapstructure:"max_pixels"`
+		MaxDuration time.Duration `mapstructure:"max_duration"`
+	} `mapstructure:"media"`
 	Database struct {
 		Driver       string `mapstructure:"driver"`
 		DSN          string `mapstructure:"dsn"`
@@ -72,6 +95,7 @@ type Config struct {
 		ConnectTimeout time.Duration `mapstructure:"connect_timeout"`
 		IdlePerAddress int           `mapstructure:"idle_per_address"`
 		MuxConnections int           `mapstructure:"mux_connections"`
+		Secret         string        `mapstructure:"secret"`
 	} `mapstructure:"rpc"`
 	Registry struct {
 		Driver        string   `mapstructure:"driver"`
@@ -79,6 +103,31 @@ type Config struct {
 		LeaseTTL      int      `mapstructure:"lease_ttl"`
 	} `mapstructure:"registry"`
 	Services map[string]string `mapstructure:"services"`
+	Limits   Limits            `mapstructure:"limits"`
+}
+
+// Limits are the rate limits (the limits: section of default.yaml).
+type Limits struct {
+	TrustedProxies    []string  `mapstructure:"trusted_proxies"`
+	LoginIP           RateLimit `mapstructure:"login_ip"`
+	LoginAccount      RateLimit `mapstructure:"login_account"`
+	LoginAccountHour  RateLimit `mapstructure:"login_account_hour"`
+	RegisterIP        RateLimit `mapstructure:"register_ip"`
+	Publish           RateLimit `mapstructure:"publish"`
+	Comment           RateLimit `mapstructure:"comment"`
+	Message           RateLimit `mapstructure:"message"`
+	Like              RateLimit `mapstructure:"like"`
+	Follow            RateLimit `mapstructure:"follow"`
+	PasswordHashes    int       `mapstructure:"password_hashes"`
+	PasswordHashQueue int       `mapstructure:"password_hash_queue"`
+}
+
+// RateLimit allows Rate events per Per, in bursts of up to Burst; Rate 0 is
+// no limit. Its fields are ratelimit.Limit's, so one converts to the other.
+type RateLimit struct {
+	Rate  int           `mapstructure:"rate"`
+	Per   time.Duration `mapstructure:"per"`
+	Burst int           `mapstructure:"burst"`
 }
 
 // Load reads the defaults, then file (if not empty), then the environment.

@@ -12,7 +12,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.HTTP.Addr != "127.0.0.1:8080" || c.Upload.MaxBytes != 256<<20 || c.Auth.TokenTTL != 720*time.Hour {
+	if c.HTTP.Addr != "127.0.0.1:8080" || c.Upload.MaxBytes != 256<<20 || c.Auth.TokenTTL != 168*time.Hour || c.RPC.Secret != "" {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if c.ServiceAddr("user", 9101) != "127.0.0.1:9101" || c.Database.Driver != "sqlite" {

@@ -1,100 +1,108 @@
-// Package media checks uploads with ffprobe and cuts covers with ffmpeg.
+// Package media checks uploads with ffprobe and cuts covers with ffmpeg,
+// within bounds: every run has a deadline, a memory cap and a place in a
+// fixed pool of workers, and a file is judged on its container and declared
+// streams before anything is decoded (docs/SECURITY.md, Media bounds).
 package media
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 )
 
-// ErrNotVideo means the input is not a decodable video.
+// ErrNotVideo means the input is not a video this system accepts. Every
+// refusal below wraps it, with a message safe to show the uploader.
 var ErrNotVideo = errors.New("not a decodable video")
 
-// Check reports a one-line instruction when ffmpeg or ffprobe is missing, so
-// that publishing fails loudly at start instead of degrading silently.
+// A Rejection is a refusal of the file itself (errno 10007).
+type Rejection struct {
+	kind error
+	msg  string
+}
+
+func (r *Rejection) Error() string { return r.msg }
+func (r *Rejection) Unwrap() error { return r.kind }
+
+// Reason returns the message of err's Rejection, or a generic one.
+func Reason(err error) string {
+	var r *Rejection
+	if errors.As(err, &r) {
+		return r.msg
+	}
+	return "the file is not a playable video"
+}
+
+type kind struct{ name string }
+
+func (k *kind) Error() string { return k.name }
+func (k *kind) Unwrap() error { return ErrNotVideo }
+
+// The reasons for a refusal; errors.Is tells them apart, and each is also
+// ErrNotVideo.
+var (
+	ErrContainer  error = &kind{"container not accepted"}
+	ErrStructure  error = &kind{"bytes outside the container's structure"}
+	ErrNoVideo    error = &kind{"no video stream"}
+	ErrOneFrame   error = &kind{"fewer than two frames"}
+	ErrTooLarge   error = &kind{"too many pixels"}
+	ErrTooLong    error = &kind{"too long"}
+	ErrTooSlow    error = &kind{"processing exceeded its deadline"}
+	ErrUndecoded  error = &kind{"no decodable frame"}
+	ErrBadCover   error = &kind{"the cover is not a JPEG"}
+	errUnreadable error = &kind{"not readable"}
+)
+
+// ErrBusy means every worker stayed busy for the whole queue wait: the
+// server is saturated, not the file at fault (errno 10008).
+var ErrBusy = errors.New("media workers busy")
+
+func reject(k error, format string, args ...any) error {
+	return &Rejection{kind: k, msg: fmt.Sprintf(format, args...)}
+}
+
+// Check reports a one-line instruction when ffmpeg, ffprobe or prlimit (which
+// caps each run's memory) is missing, so that publishing fails loudly at start
+// instead of degrading silently.
 func Check() error {
 	for _, bin := range []string{"ffmpeg", "ffprobe"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			return fmt.Errorf("%s not found: install it with `sudo apt-get install -y ffmpeg` (or run `make run`, which does)", bin)
 		}
 	}
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		return errors.New("prlimit not found: install it with `sudo apt-get install -y util-linux`")
+	}
 	return nil
-}
-
-type probeOut struct {
-	Streams []struct {
-		CodecType string `json:"codec_type"`
-		Width     int    `json:"width"`
-		Height    int    `json:"height"`
-	} `json:"streams"`
-	Format struct {
-		FormatName string `json:"format_name"`
-		Duration   string `json:"duration"`
-	} `json:"format"`
 }
 
 // Info is what Probe learns of a video.
 type Info struct {
 	Width, Height int
 	Duration      float64
+	// ContentType and Ext are those of the container, the ones it must be
+	// stored and served with: video/mp4 .mp4, video/quicktime .mov, video/webm .webm.
+	ContentType, Ext string
 }
 
-// Probe checks that src (a path or URL) is a video with a decodable video stream.
+// defaultRunner serves the package-level Probe and Cover (seeding, demo).
+var defaultRunner = sync.OnceValue(func() *Runner { return New(DefaultLimits()) })
+
+// Default is the Runner of default.yaml's limits, one per process.
+func Default() *Runner { return defaultRunner() }
+
+// Probe checks src with the default limits; see Runner.Probe.
 func Probe(ctx context.Context, src string) (Info, error) {
-	cmd := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-select_streams", "v:0",
-		"-show_entries", "stream=codec_type,width,height:format=format_name,duration", "-of", "json", src)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return Info{}, ctx.Err()
-		}
-		return Info{}, ErrNotVideo
-	}
-	var p probeOut
-	if err := json.Unmarshal(out.Bytes(), &p); err != nil || len(p.Streams) == 0 {
-		return Info{}, ErrNotVideo
-	}
-	s := p.Streams[0]
-	name := p.Format.FormatName
-	// Still images probe as a one-frame "video"; they are not videos.
-	if s.CodecType != "video" || s.Width <= 0 || s.Height <= 0 || name == "image2" ||
-		strings.HasSuffix(name, "_pipe") || name == "gif" || name == "tty" {
-		return Info{}, ErrNotVideo
-	}
-	d, _ := strconv.ParseFloat(p.Format.Duration, 64)
-	if d <= 0 {
-		return Info{}, ErrNotVideo
-	}
-	return Info{Width: s.Width, Height: s.Height, Duration: d}, nil
+	return defaultRunner().Probe(ctx, src)
 }
 
-// Cover writes a JPEG frame of src to dst. It seeks a little into the video
-// because first frames are often black; decoding a frame also proves the
-// stream is decodable, not merely well-labelled.
+// Cover cuts src's cover with the default limits; see Runner.Cover.
 func Cover(ctx context.Context, src, dst string, info Info) error {
-	at := info.Duration / 3
-	if at > 1 {
-		at = 1
-	}
-	// One decoding thread: a single frame needs no more, and it keeps the
-	// child's memory small and independent of the video's size.
-	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-y", "-v", "error", "-threads", "1", "-ss", strconv.FormatFloat(at, 'f', 3, 64),
-		"-i", src, "-frames:v", "1", "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", dst)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return ErrNotVideo
-	}
-	return nil
+	return defaultRunner().Cover(ctx, src, dst, info)
 }
 
 // MakeSample renders a short H.264 test video into dst with ffmpeg's built-in

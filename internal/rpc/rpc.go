@@ -1,6 +1,8 @@
 // Package rpc builds the Kitex clients and server options every role shares:
-// TTHeader transport (carries business errors and the request id), bounded
-// timeouts, and logging of failed calls.
+// TTHeader transport (carries business errors, the request id and the service
+// credential), bounded timeouts, logging of failed calls, and the credential
+// check that makes a server answer only the deployment's own roles
+// (credential.go).
 package rpc
 
 import (
@@ -58,13 +60,21 @@ type Clients struct {
 	Message  messageservice.Client
 }
 
-// NewClients makes clients for every service. Kitex clients connect lazily, so
-// a client for a service that is down costs nothing until it is called.
+// NewClients makes clients for every service, calling as role caller (its
+// credentials say so; see callers). Kitex clients connect lazily, so a client
+// for a service that is down costs nothing until it is called.
 func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clients, error) {
+	if err := CheckSecret(cfg); err != nil {
+		return nil, err
+	}
+	if !validRole(caller) {
+		return nil, fmt.Errorf("bad caller role %q", caller)
+	}
 	opts := func(svc string) []client.Option {
 		o := []client.Option{
 			client.WithTransportProtocol(transport.TTHeader),
 			client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
+			SignedBy(cfg.RPC.Secret, caller, svc),
 			client.WithConnectTimeout(cfg.RPC.ConnectTimeout),
 			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: caller}),
 			client.WithMiddleware(callTimeout(cfg.RPC.Timeout)),
@@ -108,11 +118,16 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 }
 
 // ServerOptions are the options of every service's Kitex server. ln, when not
-// nil, is a listener the caller opened (the embedded mode picks free ports).
+// nil, is a listener the caller opened (the embedded mode picks free ports);
+// otherwise the server binds addr exactly (services.<name>, loopback by
+// default). Every call must carry a credential signed with rpc.secret for
+// this service by a role allowed to call it; without rpc.secret every call
+// is refused.
 func ServerOptions(cfg *config.Config, service string, addr net.Addr, ln net.Listener, d discovery.Discovery) []server.Option {
 	o := []server.Option{
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: service}),
 		server.WithMetaHandler(transmeta.ServerTTHeaderHandler),
+		server.WithMiddleware(newCredVerifier(cfg.RPC.Secret, service).middleware),
 		server.WithMiddleware(tracing.ServerMiddleware),
 		server.WithMiddleware(serverRecover),
 		server.WithExitWaitTime(3 * time.Second),

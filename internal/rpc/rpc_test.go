@@ -18,6 +18,14 @@ import (
 	"github.com/cloudwego/kitex/server"
 )
 
+// testConfig is the default configuration with an RPC secret, which every
+// client and server needs.
+func testConfig() *config.Config {
+	cfg, _ := config.Load("")
+	cfg.RPC.Secret = NewSecret()
+	return cfg
+}
+
 type stubUser struct {
 	err   error
 	delay time.Duration
@@ -47,13 +55,13 @@ func TestErrorsAndRequestIDCrossRPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := config.Load("")
+	cfg := testConfig()
 	book := discovery.Static{User: ln.Addr().String()}
 	svr := userservice.NewServer(&stubUser{err: errors.New("sql: database is on fire")},
 		append(ServerOptions(cfg, User, ln.Addr(), ln, book), server.WithExitSignal(func() <-chan error { return make(chan error) }))...)
 	go svr.Run()
 	defer svr.Stop()
-	c, err := NewClients(cfg, book, "test")
+	c, err := NewClients(cfg, book, "gateway")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +79,7 @@ func TestErrorsAndRequestIDCrossRPC(t *testing.T) {
 		t.Fatalf("request id did not travel: %v %v", r, err)
 	}
 	cfg.RPC.Timeout = 300 * time.Millisecond
-	dead, _ := NewClients(cfg, discovery.Static{User: "127.0.0.1:1"}, "test")
+	dead, _ := NewClients(cfg, discovery.Static{User: "127.0.0.1:1"}, "gateway")
 	start := time.Now()
 	_, err = dead.User.MGetUsers(ctx, &base.IdsRequest{})
 	if code, _ := errno.From(err); code != errno.CodeServiceUnavailable || time.Since(start) > 2*time.Second {
@@ -91,14 +99,14 @@ func TestSlowServiceTimesOut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, _ := config.Load("")
+		cfg := testConfig()
 		cfg.RPC.MuxConnections = mux
 		cfg.RPC.Timeout = 200 * time.Millisecond
 		book := discovery.Static{User: ln.Addr().String()}
 		svr := userservice.NewServer(&stubUser{delay: 2 * time.Second},
 			append(ServerOptions(cfg, User, ln.Addr(), ln, book), server.WithExitSignal(func() <-chan error { return make(chan error) }))...)
 		go svr.Run()
-		c, err := NewClients(cfg, book, "test")
+		c, err := NewClients(cfg, book, "gateway")
 		if err != nil {
 			t.Fatal(err)
 		}

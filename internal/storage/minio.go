@@ -85,6 +85,28 @@ func (m *MinIO) Source(ctx context.Context, key string) (string, error) {
 	return u.String(), nil
 }
 
+// SweepIncomplete aborts the multipart uploads begun before cutoff and never
+// completed: a process killed during an upload leaves its parts in the
+// bucket, invisible and never read. An upload still in progress elsewhere
+// began after cutoff (the caller's bound on an upload's duration), so it is
+// left alone. It returns how many it aborted.
+func (m *MinIO) SweepIncomplete(ctx context.Context, cutoff time.Time) (int, error) {
+	n := 0
+	for u := range m.c.ListIncompleteUploads(ctx, m.bucket, "", true) {
+		if u.Err != nil {
+			return n, u.Err
+		}
+		if u.Initiated.IsZero() || u.Initiated.After(cutoff) {
+			continue
+		}
+		if err := m.c.RemoveIncompleteUpload(ctx, m.bucket, u.Key); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 // Count returns how many objects are stored under prefix (tests use it to
 // prove a failed publish leaves nothing).
 func (m *MinIO) Count(ctx context.Context, prefix string) (int, error) {

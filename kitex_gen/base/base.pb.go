@@ -10,6 +10,11 @@ type UserInfo struct {
 	Avatar          string `protobuf:"bytes,3,opt,name=avatar" json:"avatar,omitempty"`
 	BackgroundImage string `protobuf:"bytes,4,opt,name=background_image" json:"background_image,omitempty"`
 	Signature       string `protobuf:"bytes,5,opt,name=signature" json:"signature,omitempty"`
+
+	// When the user registered (ms since the epoch; 0 when unknown). The
+	// gateway refuses a token issued before it: such a token was issued to an
+	// earlier holder of the id, in a database since wiped.
+	CreatedAtMs int64 `protobuf:"varint,6,opt,name=created_at_ms" json:"created_at_ms,omitempty"`
 }
 
 func (x *UserInfo) Reset() { *x = UserInfo{} }
@@ -51,6 +56,13 @@ func (x *UserInfo) GetSignature() string {
 		return x.Signature
 	}
 	return ""
+}
+
+func (x *UserInfo) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
+	}
+	return 0
 }
 
 type VideoInfo struct {

@@ -16,6 +16,12 @@ type CreateVideoRequest struct {
 	AuthorId int64  `protobuf:"varint,1,opt,name=author_id" json:"author_id,omitempty"`
 	Title    string `protobuf:"bytes,2,opt,name=title" json:"title,omitempty"`
 	VideoKey string `protobuf:"bytes,3,opt,name=video_key" json:"video_key,omitempty"`
+
+	// Hex SHA-256 of the video's bytes, taken by the gateway as they streamed
+	// ("" : unknown). The same file published again by the same author with the
+	// same title within upload.dedup_window answers the first video, and the
+	// new upload is removed: the app retries a publish that timed out.
+	ContentSha256 string `protobuf:"bytes,4,opt,name=content_sha256" json:"content_sha256,omitempty"`
 }
 
 func (x *CreateVideoRequest) Reset() { *x = CreateVideoRequest{} }
@@ -44,6 +50,41 @@ func (x *CreateVideoRequest) GetVideoKey() string {
 	}
 	return ""
 }
+
+func (x *CreateVideoRequest) GetContentSha256() string {
+	if x != nil {
+		return x.ContentSha256
+	}
+	return ""
+}
+
+// CheckUploadRequest asks, before the gateway stores anything of an upload,
+// whether author_id may publish now (the daily quota).
+type CheckUploadRequest struct {
+	AuthorId int64 `protobuf:"varint,1,opt,name=author_id" json:"author_id,omitempty"`
+}
+
+func (x *CheckUploadRequest) Reset() { *x = CheckUploadRequest{} }
+
+func (x *CheckUploadRequest) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
+
+func (x *CheckUploadRequest) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
+
+func (x *CheckUploadRequest) GetAuthorId() int64 {
+	if x != nil {
+		return x.AuthorId
+	}
+	return 0
+}
+
+type CheckUploadResponse struct {
+}
+
+func (x *CheckUploadResponse) Reset() { *x = CheckUploadResponse{} }
+
+func (x *CheckUploadResponse) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
+
+func (x *CheckUploadResponse) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
 
 type CreateVideoResponse struct {
 	Video *base.VideoInfo `protobuf:"bytes,1,opt,name=video" json:"video,omitempty"`
@@ -144,6 +185,7 @@ func (x *VideosResponse) GetWorkCounts() map[int64]int64 {
 
 type PublishService interface {
 	CreateVideo(ctx context.Context, req *CreateVideoRequest) (res *CreateVideoResponse, err error)
+	CheckUpload(ctx context.Context, req *CheckUploadRequest) (res *CheckUploadResponse, err error)
 	ListByAuthor(ctx context.Context, req *ListByAuthorRequest) (res *VideosResponse, err error)
 	ListBefore(ctx context.Context, req *ListBeforeRequest) (res *VideosResponse, err error)
 	MGetVideos(ctx context.Context, req *base.IdsRequest) (res *VideosResponse, err error)

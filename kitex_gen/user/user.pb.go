@@ -61,6 +61,10 @@ func (x *LoginRequest) GetPassword() string {
 
 type AuthResponse struct {
 	UserId int64 `protobuf:"varint,1,opt,name=user_id" json:"user_id,omitempty"`
+
+	// The user's registration time (ms), so the gateway can issue the token no
+	// earlier than it whatever the two processes' clocks say.
+	CreatedAtMs int64 `protobuf:"varint,2,opt,name=created_at_ms" json:"created_at_ms,omitempty"`
 }
 
 func (x *AuthResponse) Reset() { *x = AuthResponse{} }
@@ -72,6 +76,13 @@ func (x *AuthResponse) Unmarshal(in []byte) error { return prutal.Unmarshal(in, 
 func (x *AuthResponse) GetUserId() int64 {
 	if x != nil {
 		return x.UserId
+	}
+	return 0
+}
+
+func (x *AuthResponse) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
 	}
 	return 0
 }

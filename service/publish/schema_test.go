@@ -10,5 +10,5 @@ import (
 // The migrations are the tables' only description; the models must fit them
 // on both dialects.
 func TestSchemaFitsModels(t *testing.T) {
-	testdb.CheckSchema(t, "publish", publish.Schema, &publish.Video{})
+	testdb.CheckSchema(t, "publish", publish.Schema, &publish.Video{}, &publish.AuthorLock{})
 }

@@ -35,6 +35,11 @@ type Service struct {
 	now func() time.Time
 	// known: videos never change once published.
 	known *cache.Immutable[Video]
+	// rules: retry detection and the daily quota (LimitUploads).
+	rules uploadRules
+	// media checks uploads and cuts covers within its limits (nil: the
+	// package defaults).
+	media *media.Runner
 }
 
 var _ ppb.PublishService = (*Service)(nil)
@@ -44,25 +49,36 @@ func NewService(db *gorm.DB, c *cache.Cache, objects storage.Storage) *Service {
 		known: cache.NewImmutable[Video](200_000)}
 }
 
+// BoundMedia makes the service check uploads and cut covers with r: its
+// deadline, memory cap, worker pool and size bounds (the media: section).
+func (s *Service) BoundMedia(r *media.Runner) { s.media = r }
+
 // CreateVideo publishes the upload at req.VideoKey. On any failure it removes
 // every object it or the gateway stored, so a failed publish leaves nothing
 // behind.
 func (s *Service) CreateVideo(ctx context.Context, req *ppb.CreateVideoRequest) (*ppb.CreateVideoResponse, error) {
-	v, err := s.create(ctx, req.AuthorId, req.Title, req.VideoKey)
+	// A retry of a publish that is done, or an author over the quota, is
+	// answered before the video is probed.
+	if first, err := s.precheck(ctx, req); err != nil {
+		return nil, err
+	} else if first != nil {
+		return &ppb.CreateVideoResponse{Video: first}, nil
+	}
+	v, err := s.create(ctx, req.AuthorId, req.Title, req.VideoKey, req.ContentSha256)
 	if err != nil {
 		return nil, err
 	}
 	return &ppb.CreateVideoResponse{Video: v}, nil
 }
 
-func (s *Service) create(ctx context.Context, author int64, title, videoKey string) (v *base.VideoInfo, err error) {
-	coverKey := ""
+func (s *Service) create(ctx context.Context, author int64, title, videoKey, sum string) (v *base.VideoInfo, err error) {
+	coverKey, movedKey := "", ""
 	defer func() {
 		if err != nil {
 			// Cleanup must run even if the caller gave up on ctx.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			for _, k := range []string{videoKey, coverKey} {
+			for _, k := range []string{videoKey, movedKey, coverKey} {
 				if k != "" {
 					if derr := s.objects.Delete(cctx, k); derr != nil {
 						logx.Ctx(ctx).Error("cleanup failed", zap.String("key", k), zap.Error(derr))
@@ -85,11 +101,13 @@ func (s *Service) create(ctx context.Context, author int64, title, videoKey stri
 	if err != nil {
 		return nil, err
 	}
-	info, err := media.Probe(ctx, src)
-	if errors.Is(err, media.ErrNotVideo) {
-		return nil, errno.New(errno.CodeUnsupportedMedia, "the file is not a playable video")
-	} else if err != nil {
-		return nil, err
+	m := s.media
+	if m == nil {
+		m = media.Default()
+	}
+	info, err := m.Probe(ctx, src)
+	if err != nil {
+		return nil, mediaError(err)
 	}
 	tmp, err := os.CreateTemp("", "cover-*.jpg")
 	if err != nil {
@@ -97,10 +115,21 @@ func (s *Service) create(ctx context.Context, author int64, title, videoKey stri
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	if err := media.Cover(ctx, src, tmp.Name(), info); errors.Is(err, media.ErrNotVideo) {
-		return nil, errno.New(errno.CodeUnsupportedMedia, "the file is not a playable video")
-	} else if err != nil {
-		return nil, err
+	if err := m.Cover(ctx, src, tmp.Name(), info); err != nil {
+		return nil, mediaError(err)
+	}
+	// Store the video under its container's extension and content type (a
+	// MOV or WebM staged as .mp4 would be served as video/mp4).
+	if ext := path.Ext(videoKey); ext != info.Ext {
+		moved := strings.TrimSuffix(videoKey, ext) + info.Ext
+		if err := s.restore(ctx, src, moved, info.ContentType); err != nil {
+			return nil, err
+		}
+		movedKey = moved
+		if err := s.objects.Delete(ctx, videoKey); err != nil {
+			return nil, err
+		}
+		videoKey, movedKey = moved, ""
 	}
 	f, err := os.Open(tmp.Name())
 	if err != nil {
@@ -112,12 +141,41 @@ func (s *Service) create(ctx context.Context, author int64, title, videoKey stri
 		return nil, err
 	}
 	coverKey = ck
-	row := &Video{AuthorID: author, Title: title, VideoKey: videoKey, CoverKey: coverKey}
-	if err := s.rows.insert(ctx, row, s.now().UnixMilli()); err != nil {
+	row := &Video{AuthorID: author, Title: title, VideoKey: videoKey, CoverKey: coverKey, ContentSHA256: sum}
+	first, err := s.rows.insertOnce(ctx, row, s.now().UnixMilli(), s.rules)
+	if err != nil {
 		return nil, err
+	}
+	if first != nil {
+		// A retry that raced its first attempt, which won: ours goes.
+		s.removeBut(ctx, first, videoKey, coverKey)
+		return s.info(first), nil
 	}
 	s.cache.Invalidate(ctx, cache.Key("video", row.ID), cache.Key("works", author), newestKey)
 	return s.info(row), nil
+}
+
+// mediaError maps a media refusal to its code: the file's fault is 10007
+// with the reason, a saturated worker pool 10008.
+func mediaError(err error) error {
+	switch {
+	case errors.Is(err, media.ErrNotVideo):
+		return errno.New(errno.CodeUnsupportedMedia, "%s", media.Reason(err))
+	case errors.Is(err, media.ErrBusy):
+		return errno.New(errno.CodeRateLimited, "too many videos are being processed, please retry shortly")
+	}
+	return err
+}
+
+// restore copies the object at src to key with contentType.
+func (s *Service) restore(ctx context.Context, src, key, contentType string) error {
+	r, err := media.Open(ctx, src)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	_, err = s.objects.Put(ctx, key, r, 0, contentType)
+	return err
 }
 
 func (s *Service) info(v *Video) *base.VideoInfo {

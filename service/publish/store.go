@@ -3,10 +3,14 @@ package publish
 import (
 	"context"
 	"errors"
+	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"tiktok/internal/counter"
+	"tiktok/internal/db"
+	"tiktok/internal/errno"
 )
 
 // Video is the videos table, owned by the publish service. created_at_ms is
@@ -19,26 +23,115 @@ type Video struct {
 	VideoKey    string `gorm:"size:255;not null"`
 	CoverKey    string `gorm:"size:255;not null"`
 	CreatedAtMs int64  `gorm:"not null;uniqueIndex:uk_videos_created;index:idx_videos_author_created,priority:2"`
+	// ContentSHA256 is the hex SHA-256 of the video's bytes ("" when not
+	// known), found with author_id through idx_videos_author_sha (migration
+	// 0002). Left out of gorm's migrations (-:migration): AutoMigrate stands
+	// for a database from before 0002, which adds it.
+	ContentSHA256 string `gorm:"column:content_sha256;not null;default:'';-:migration"`
 }
+
+// AuthorLock is a publishing author's lock row (migration 0002): see
+// insertOnce.
+type AuthorLock struct {
+	AuthorID   int64 `gorm:"primaryKey;autoIncrement:false"`
+	LockedAtMs int64 `gorm:"not null"`
+}
+
+func (AuthorLock) TableName() string { return "video_author_locks" }
 
 type store struct{ db *gorm.DB }
 
 // insert stores v at a publish time no earlier than atMs, moving it forward
 // one millisecond at a time while another video holds that millisecond.
-func (s *store) insert(ctx context.Context, v *Video, atMs int64) error {
+func (s *store) insert(q *gorm.DB, v *Video, atMs int64) error {
 	v.CreatedAtMs = atMs
 	for try := 0; ; try++ {
-		err := s.db.WithContext(ctx).Create(v).Error
+		err := q.Create(v).Error
 		if !errors.Is(err, gorm.ErrDuplicatedKey) || try >= 1000 {
 			return err
 		}
 		var last int64
-		if err := s.db.WithContext(ctx).Model(&Video{}).Select("COALESCE(MAX(created_at_ms), 0)").Scan(&last).Error; err != nil {
+		if err := q.Model(&Video{}).Select("COALESCE(MAX(created_at_ms), 0)").Scan(&last).Error; err != nil {
 			return err
 		}
 		v.ID = 0
 		v.CreatedAtMs = max(v.CreatedAtMs, last) + 1
 	}
+}
+
+// uploadRules are the publish service's rules on uploads (upload.* keys).
+type uploadRules struct {
+	dedupWindow time.Duration // 0: no retry detection
+	dailyQuota  int           // videos per author per 24 hours; 0: none
+}
+
+// quotaWindow is the daily quota's window, rolling.
+const quotaWindow = 24 * time.Hour
+
+// retried returns the video that v repeats, the same file with the same
+// title by the same author published within the dedup window before atMs,
+// or nil.
+func (s *store) retried(q *gorm.DB, v *Video, atMs int64, r uploadRules) (*Video, error) {
+	if r.dedupWindow <= 0 || v.ContentSHA256 == "" {
+		return nil, nil
+	}
+	var first []Video
+	err := q.Where("author_id = ? AND content_sha256 = ? AND created_at_ms >= ? AND title = ?",
+		v.AuthorID, v.ContentSHA256, atMs-r.dedupWindow.Milliseconds(), v.Title).
+		Order("created_at_ms").Limit(1).Find(&first).Error
+	if err != nil || len(first) == 0 {
+		return nil, err
+	}
+	return &first[0], nil
+}
+
+// overQuota reports whether author published dailyQuota videos or more in
+// the 24 hours before atMs.
+func (s *store) overQuota(q *gorm.DB, author, atMs int64, r uploadRules) (bool, error) {
+	if r.dailyQuota <= 0 {
+		return false, nil
+	}
+	var n int64
+	err := q.Model(&Video{}).Where("author_id = ? AND created_at_ms >= ?", author, atMs-quotaWindow.Milliseconds()).
+		Count(&n).Error
+	return n >= int64(r.dailyQuota), err
+}
+
+// insertOnce inserts v unless it repeats an earlier publish (then it returns
+// that video and inserts nothing) or its author is over the daily quota
+// (errQuota). The check and the insert hold the author's lock row, taken
+// first, so the author's publishes pass here one at a time on every
+// instance: two racing retries of one publish make one video, and the quota
+// is exact. (On MySQL the transaction's snapshot starts after the lock, at
+// its first read, so it sees what the previous holder committed; SQLite
+// writers are serialised anyway, see db.Write.)
+func (s *store) insertOnce(ctx context.Context, v *Video, atMs int64, r uploadRules) (first *Video, err error) {
+	err = db.Write(ctx, s.db, func(tx *gorm.DB) error {
+		first, v.ID = nil, 0 // a retried transaction starts over
+		lock := AuthorLock{AuthorID: v.AuthorID, LockedAtMs: atMs}
+		if err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "author_id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"locked_at_ms"}),
+		}).Create(&lock).Error; err != nil {
+			return err
+		}
+		var err error
+		if first, err = s.retried(tx, v, atMs, r); err != nil || first != nil {
+			return err
+		}
+		if over, err := s.overQuota(tx, v.AuthorID, atMs, r); err != nil {
+			return err
+		} else if over {
+			return errQuota(r)
+		}
+		return s.insert(tx, v, atMs)
+	})
+	return first, err
+}
+
+func errQuota(r uploadRules) error {
+	return errno.New(errno.CodeRateLimited, "you have published %d videos in the last 24 hours, the most allowed; please try again later",
+		r.dailyQuota)
 }
 
 func (s *store) before(ctx context.Context, beforeMs int64, limit int) ([]Video, error) {

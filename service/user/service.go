@@ -4,6 +4,7 @@ package user
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -26,6 +27,8 @@ type Service struct {
 	dummyHash string
 	// known: profiles never change once registered.
 	known *cache.Immutable[User]
+	// hashes bounds the password hashes in flight (see hashGate).
+	hashes *hashGate
 }
 
 var _ upb.UserService = (*Service)(nil)
@@ -35,13 +38,23 @@ func NewService(db *gorm.DB, c *cache.Cache, staticBase string) (*Service, error
 	if err != nil {
 		return nil, err
 	}
+	// Rows older than the look-alike key get theirs before any sign-in.
+	if err := (&store{db: db}).keyNames(context.Background()); err != nil {
+		return nil, err
+	}
 	return &Service{st: &store{db: db}, cache: c, staticBase: staticBase, dummyHash: h,
-		known: cache.NewImmutable[User](200_000)}, nil
+		known: cache.NewImmutable[User](200_000), hashes: newHashGate(0, defaultHashQueue)}, nil
 }
 
+// BoundHashing sets how many password hashes run at once (0: one per core)
+// and how many may wait for a slot (limits.password_hashes and
+// limits.password_hash_queue); beyond them register and login answer 10008.
+// Call it before serving.
+func (s *Service) BoundHashing(n, queue int) { s.hashes = newHashGate(n, queue) }
+
 func checkCredentials(name, pw string) error {
-	if !validate.NonBlank(name, 1, 32) {
-		return errno.BadParam("username must be 1 to 32 characters")
+	if _, err := validate.NameKey(name); err != nil {
+		return errno.BadParam("%s", err.Error())
 	}
 	if !validate.Text(pw, 6, 32) {
 		return errno.BadParam("password must be 6 to 32 characters")
@@ -54,7 +67,11 @@ func (s *Service) Register(ctx context.Context, req *upb.RegisterRequest) (*upb.
 	if err := checkCredentials(name, pw); err != nil {
 		return nil, err
 	}
-	h, err := hashPassword(pw)
+	var h string
+	var err error
+	if gerr := s.hashes.do(ctx, func() { h, err = hashPassword(pw) }); gerr != nil {
+		return nil, gerr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +83,7 @@ func (s *Service) Register(ctx context.Context, req *upb.RegisterRequest) (*upb.
 	}
 	// A look-up of this id before it existed may have cached "absent".
 	s.cache.Invalidate(ctx, cache.Key("user", u.ID))
-	return &upb.AuthResponse{UserId: u.ID}, nil
+	return &upb.AuthResponse{UserId: u.ID, CreatedAtMs: createdMs(u.CreatedAt)}, nil
 }
 
 func (s *Service) Login(ctx context.Context, req *upb.LoginRequest) (*upb.AuthResponse, error) {
@@ -78,14 +95,18 @@ func (s *Service) Login(ctx context.Context, req *upb.LoginRequest) (*upb.AuthRe
 	if err != nil {
 		return nil, err
 	}
-	if u == nil {
-		checkPassword(s.dummyHash, pw)
+	encoded := s.dummyHash
+	if u != nil {
+		encoded = u.PasswordHash
+	}
+	ok := false
+	if err := s.hashes.do(ctx, func() { ok = checkPassword(encoded, pw) }); err != nil {
+		return nil, err
+	}
+	if u == nil || !ok {
 		return nil, errno.Unauthorized("wrong username or password")
 	}
-	if !checkPassword(u.PasswordHash, pw) {
-		return nil, errno.Unauthorized("wrong username or password")
-	}
-	return &upb.AuthResponse{UserId: u.ID}, nil
+	return &upb.AuthResponse{UserId: u.ID, CreatedAtMs: createdMs(u.CreatedAt)}, nil
 }
 
 // MGetUsers returns the users that exist among req.Ids.
@@ -101,7 +122,17 @@ func (s *Service) MGetUsers(ctx context.Context, req *base.IdsRequest) (*upb.Use
 			Id: u.ID, Name: u.Name, Signature: u.Signature,
 			Avatar:          s.staticBase + "avatar/" + id + ".png",
 			BackgroundImage: s.staticBase + "background/" + id + ".png",
+			CreatedAtMs:     createdMs(u.CreatedAt),
 		}
 	}
 	return &upb.UsersResponse{Users: out}, nil
+}
+
+// createdMs is a registration time in ms, 0 when unknown (a record cached by
+// an older version, which did not read the column).
+func createdMs(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }

@@ -17,6 +17,9 @@ const alice = `alice${stamp}`, bob = `bob${stamp}`;
 
 let browser, phone, desktop;
 const pageErrors = [];
+// Every request the two people's pages make: the token must never be in a URL
+// (access logs, history), only in the Authorization header.
+const requests = [];
 before(async () => {
   assert.ok(BASE && SAMPLE, 'BASE_URL and SAMPLE_VIDEO must be set');
   browser = await chromium.launch({
@@ -30,12 +33,34 @@ before(async () => {
   for (const p of [phone, desktop]) {
     p.on('pageerror', (e) => pageErrors.push(String(e)));
     p.on('dialog', (d) => { pageErrors.push('dialog opened: ' + d.message()); d.dismiss(); }); // injected script ran
+    await watchPolicy(p, pageErrors);
+    p.on('request', (r) => requests.push({ url: r.url(), method: r.method(), headers: r.headers() }));
   }
 });
 after(async () => {
   await browser?.close();
-  assert.deepEqual(pageErrors, [], 'the pages raised errors or opened dialogs');
+  assert.deepEqual(pageErrors, [], 'the pages raised errors, opened dialogs or broke the Content-Security-Policy');
+  const leaks = requests.filter((r) => /[?&]token=/i.test(r.url) || tokensSeen.some((t) => r.url.includes(t)));
+  assert.deepEqual(leaks.map((r) => r.url), [], 'a request URL carried the token');
+  assert.ok(requests.some((r) => r.url.includes('/douyin/publish/action/') && /^Bearer .+/.test(r.headers.authorization || '')),
+    'the upload sent its token in the Authorization header');
+  assert.ok(requests.filter((r) => r.url.includes('/douyin/')).length > 20, 'requests were recorded');
 });
+
+// tokensSeen are the tokens the pages held, looked for in every URL,
+// whatever the parameter's name.
+const tokensSeen = ['expired.or.forged'];
+
+// watchPolicy reports the page's Content-Security-Policy violations into
+// errs: the browser's console message and the securitypolicyviolation event
+// (an init script, which the policy does not govern, relays it).
+function watchPolicy(page, errs) {
+  page.on('console', (m) => {
+    if (/Content Security Policy|CSP violation/i.test(m.text())) errs.push(`${m.type()}: ${m.text()}`);
+  });
+  return page.addInitScript(() => document.addEventListener('securitypolicyviolation',
+    (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)));
+}
 
 const shot = (page, name) => page.screenshot({ path: `${OUT}/${name}.png` });
 
@@ -46,6 +71,7 @@ async function signUp(page, name) {
   await page.getByRole('button', { name: 'Sign up' }).click();
   await page.waitForURL(/#\/feed$/);
   await page.getByRole('link', { name: 'Me' }).waitFor();
+  tokensSeen.push(await page.evaluate(() => JSON.parse(localStorage.getItem('session')).token));
 }
 
 async function videoCard(page, title) {
@@ -200,4 +226,50 @@ test('every module under web/static is served as JavaScript and loaded', async (
     assert.match(r.type, /javascript/, `${r.path} served as ${r.type}`);
   }
   assert.deepEqual(served.map((r) => r.path.slice('/app/'.length)).sort(), onDisk);
+});
+
+test('the page is served with its defences, and the policy is enforced', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const violations = [];
+  await watchPolicy(page, violations);
+  const res = await page.goto(`${BASE}/#/feed`);
+  const hdr = res.headers();
+  assert.match(hdr['content-security-policy'] || '', /script-src 'self';/);
+  assert.doesNotMatch(hdr['content-security-policy'], /unsafe/);
+  assert.equal(hdr['x-content-type-options'], 'nosniff');
+  assert.equal(hdr['referrer-policy'], 'no-referrer');
+  assert.equal(hdr['x-frame-options'], 'DENY');
+  await page.locator('#main .feed-list').waitFor();
+  assert.deepEqual(violations, [], 'the client itself breaks the policy');
+  // An injected inline script does not run, and the browser says why.
+  const ran = await page.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__injected = 1';
+    document.body.append(s);
+    return window.__injected;
+  });
+  assert.equal(ran, undefined);
+  for (let i = 0; i < 50 && !violations.length; i++) await page.waitForTimeout(100);
+  assert.ok(violations.some((v) => /script-src/.test(v)), `no violation reported: ${violations}`);
+  // No directory listing of the client's files.
+  for (const dir of ['/app/', '/app/views/']) {
+    const r = await page.request.get(`${BASE}${dir}`);
+    assert.equal(r.status(), 404, dir);
+  }
+  await ctx.close();
+});
+
+test('log out ends the session and tells the server, the token in the header', async () => {
+  const logouts = [];
+  desktop.on('request', (r) => { if (r.url().includes('/douyin/user/logout')) logouts.push(r); });
+  await desktop.goto(`${BASE}/#/feed`);
+  await desktop.getByRole('button', { name: 'Log out' }).click();
+  await desktop.getByRole('link', { name: 'Log in' }).waitFor();
+  assert.equal(await desktop.evaluate(() => localStorage.getItem('session')), null);
+  await desktop.waitForTimeout(300);
+  assert.equal(logouts.length, 1);
+  assert.equal(logouts[0].method(), 'POST');
+  assert.match(logouts[0].headers().authorization || '', /^Bearer .+/);
+  assert.doesNotMatch(logouts[0].url(), /token/);
 });

@@ -1,6 +1,8 @@
 // Everything that talks to the backend: the session (token) kept in
 // localStorage, the /douyin/ API calls, and turning their errors into plain
-// words. Like the Android app, it speaks only the public /douyin/ API.
+// words. Like the Android app, it speaks only the public /douyin/ API. The
+// token travels only in the Authorization header, never in a URL, where it
+// would land in access logs, proxies and the browser's history.
 import { notify } from './dom.js';
 
 // ---- session ----
@@ -76,15 +78,18 @@ function check(body, loggedIn) {
   throw err;
 }
 
-// ---- API: POST parameters in the query string, like the app ----
+// bearer is the Authorization header of a session, none without one.
+const bearer = (s) => (s ? { Authorization: `Bearer ${s.token}` } : {});
+
+// ---- API: POST parameters in the query string, like the app; the token in
+// the Authorization header ----
 export async function api(method, path, params = {}, { auth = true } = {}) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) q.set(k, v);
   const s = me();
-  if (auth && s) q.set('token', s.token);
   let res;
   try {
-    res = await fetch(`/douyin/${path}/?${q}`, { method });
+    res = await fetch(`/douyin/${path}/?${q}`, { method, headers: bearer(auth && s) });
   } catch (e) {
     throw new Error('network');
   }
@@ -98,11 +103,12 @@ export async function api(method, path, params = {}, { auth = true } = {}) {
 export function upload(title, file, onProgress) {
   return new Promise((resolve, reject) => {
     const fd = new FormData();
-    fd.append('token', me().token);
     fd.append('title', title);
     fd.append('data', file);
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/douyin/publish/action/');
+    // In the header, the gateway checks the token before the video arrives.
+    for (const [k, v] of Object.entries(bearer(me()))) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (ev) => onProgress(ev.lengthComputable ? ev.loaded / ev.total : null);
     xhr.onerror = () => reject(new Error('network'));
     xhr.onload = () => {
@@ -112,4 +118,15 @@ export function upload(title, file, onProgress) {
     };
     xhr.send(fd);
   });
+}
+
+// logout ends the session here and asks the server to refuse its token from
+// now on; the session ends here even when the server cannot be reached.
+export async function logout() {
+  const s = me();
+  session.clear();
+  if (!s) return;
+  try {
+    await fetch('/douyin/user/logout/', { method: 'POST', headers: bearer(s) });
+  } catch { /* offline: the token still expires on its own */ }
 }

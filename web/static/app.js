@@ -8,7 +8,7 @@
 //   router.js       hash routing between views
 //   views/*.js      one module per screen (plus the shared video card and
 //                   the comments panel)
-import { onSessionChange, session, me, requireLogin } from './api.js';
+import { onSessionChange, me, requireLogin, logout } from './api.js';
 import { start } from './router.js';
 import { feedView } from './views/feed.js';
 import { authView } from './views/auth.js';
@@ -26,7 +26,7 @@ function renderNav() {
 }
 onSessionChange(renderNav);
 document.getElementById('nav-logout').addEventListener('click', () => {
-  session.clear();
+  logout();
   location.hash = '#/feed';
 });
 

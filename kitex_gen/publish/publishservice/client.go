@@ -13,6 +13,7 @@ import (
 // Client is designed to provide IDL-compatible methods with call-option parameter for kitex framework.
 type Client interface {
 	CreateVideo(ctx context.Context, Req *publish.CreateVideoRequest, callOptions ...callopt.Option) (r *publish.CreateVideoResponse, err error)
+	CheckUpload(ctx context.Context, Req *publish.CheckUploadRequest, callOptions ...callopt.Option) (r *publish.CheckUploadResponse, err error)
 	ListByAuthor(ctx context.Context, Req *publish.ListByAuthorRequest, callOptions ...callopt.Option) (r *publish.VideosResponse, err error)
 	ListBefore(ctx context.Context, Req *publish.ListBeforeRequest, callOptions ...callopt.Option) (r *publish.VideosResponse, err error)
 	MGetVideos(ctx context.Context, Req *base.IdsRequest, callOptions ...callopt.Option) (r *publish.VideosResponse, err error)
@@ -51,6 +52,11 @@ type kPublishServiceClient struct {
 func (p *kPublishServiceClient) CreateVideo(ctx context.Context, Req *publish.CreateVideoRequest, callOptions ...callopt.Option) (r *publish.CreateVideoResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.CreateVideo(ctx, Req)
+}
+
+func (p *kPublishServiceClient) CheckUpload(ctx context.Context, Req *publish.CheckUploadRequest, callOptions ...callopt.Option) (r *publish.CheckUploadResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.CheckUpload(ctx, Req)
 }
 
 func (p *kPublishServiceClient) ListByAuthor(ctx context.Context, Req *publish.ListByAuthorRequest, callOptions ...callopt.Option) (r *publish.VideosResponse, err error) {

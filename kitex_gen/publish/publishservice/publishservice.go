@@ -23,6 +23,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingUnary),
 	),
+	"CheckUpload": kitex.NewMethodInfo(
+		checkUploadHandler,
+		newCheckUploadArgs,
+		newCheckUploadResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingUnary),
+	),
 	"ListByAuthor": kitex.NewMethodInfo(
 		listByAuthorHandler,
 		newListByAuthorArgs,
@@ -225,6 +232,117 @@ func (p *CreateVideoResult) IsSetSuccess() bool {
 }
 
 func (p *CreateVideoResult) GetResult() interface{} {
+	return p.Success
+}
+
+func checkUploadHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	switch s := arg.(type) {
+	case *streaming.Args:
+		st := s.Stream
+		req := new(publish.CheckUploadRequest)
+		if err := st.RecvMsg(req); err != nil {
+			return err
+		}
+		resp, err := handler.(publish.PublishService).CheckUpload(ctx, req)
+		if err != nil {
+			return err
+		}
+		return st.SendMsg(resp)
+	case *CheckUploadArgs:
+		success, err := handler.(publish.PublishService).CheckUpload(ctx, s.Req)
+		if err != nil {
+			return err
+		}
+		realResult := result.(*CheckUploadResult)
+		realResult.Success = success
+		return nil
+	default:
+		return errInvalidMessageType
+	}
+}
+func newCheckUploadArgs() interface{} {
+	return &CheckUploadArgs{}
+}
+
+func newCheckUploadResult() interface{} {
+	return &CheckUploadResult{}
+}
+
+type CheckUploadArgs struct {
+	Req *publish.CheckUploadRequest
+}
+
+func (p *CheckUploadArgs) Marshal(out []byte) ([]byte, error) {
+	if !p.IsSetReq() {
+		return out, nil
+	}
+	return proto.Marshal(p.Req)
+}
+
+func (p *CheckUploadArgs) Unmarshal(in []byte) error {
+	msg := new(publish.CheckUploadRequest)
+	if err := proto.Unmarshal(in, msg); err != nil {
+		return err
+	}
+	p.Req = msg
+	return nil
+}
+
+var CheckUploadArgs_Req_DEFAULT *publish.CheckUploadRequest
+
+func (p *CheckUploadArgs) GetReq() *publish.CheckUploadRequest {
+	if !p.IsSetReq() {
+		return CheckUploadArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+
+func (p *CheckUploadArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *CheckUploadArgs) GetFirstArgument() interface{} {
+	return p.Req
+}
+
+type CheckUploadResult struct {
+	Success *publish.CheckUploadResponse
+}
+
+var CheckUploadResult_Success_DEFAULT *publish.CheckUploadResponse
+
+func (p *CheckUploadResult) Marshal(out []byte) ([]byte, error) {
+	if !p.IsSetSuccess() {
+		return out, nil
+	}
+	return proto.Marshal(p.Success)
+}
+
+func (p *CheckUploadResult) Unmarshal(in []byte) error {
+	msg := new(publish.CheckUploadResponse)
+	if err := proto.Unmarshal(in, msg); err != nil {
+		return err
+	}
+	p.Success = msg
+	return nil
+}
+
+func (p *CheckUploadResult) GetSuccess() *publish.CheckUploadResponse {
+	if !p.IsSetSuccess() {
+		return CheckUploadResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+func (p *CheckUploadResult) SetSuccess(x interface{}) {
+	p.Success = x.(*publish.CheckUploadResponse)
+}
+
+func (p *CheckUploadResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *CheckUploadResult) GetResult() interface{} {
 	return p.Success
 }
 
@@ -687,6 +805,16 @@ func (p *kClient) CreateVideo(ctx context.Context, Req *publish.CreateVideoReque
 	_args.Req = Req
 	var _result CreateVideoResult
 	if err = p.c.Call(ctx, "CreateVideo", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) CheckUpload(ctx context.Context, Req *publish.CheckUploadRequest) (r *publish.CheckUploadResponse, err error) {
+	var _args CheckUploadArgs
+	_args.Req = Req
+	var _result CheckUploadResult
+	if err = p.c.Call(ctx, "CheckUpload", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

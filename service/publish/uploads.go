@@ -1,0 +1,101 @@
+package publish
+
+import (
+	"context"
+	"path"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"tiktok/internal/errno"
+	"tiktok/internal/logx"
+	"tiktok/kitex_gen/base"
+	ppb "tiktok/kitex_gen/publish"
+)
+
+// LimitUploads sets the rules on publishing: a publish repeating one of the
+// same author, file and title within dedupWindow answers that video (0:
+// off), and an author may publish at most dailyQuota videos in any 24 hours
+// (0: no quota). Both are checked against the videos table, which every
+// gateway and every instance of this service share.
+func (s *Service) LimitUploads(dedupWindow time.Duration, dailyQuota int) {
+	s.rules = uploadRules{dedupWindow: dedupWindow, dailyQuota: dailyQuota}
+}
+
+// CheckUpload answers 10008 when the author has used the daily quota, so the
+// gateway refuses an upload before storing any of it. CreateVideo checks
+// again, exactly.
+func (s *Service) CheckUpload(ctx context.Context, req *ppb.CheckUploadRequest) (*ppb.CheckUploadResponse, error) {
+	over, err := s.rows.overQuota(s.rows.db.WithContext(ctx), req.AuthorId, s.now().UnixMilli(), s.rules)
+	if err != nil {
+		return nil, err
+	}
+	if over {
+		return nil, errQuota(s.rules)
+	}
+	return &ppb.CheckUploadResponse{}, nil
+}
+
+// precheck answers the publishes that need no probing: a retry of one that
+// is done (its first video) and one over the daily quota (10008). Either
+// way the new upload is removed. (nil, nil): go on; the insert checks both
+// again under the author's lock (insertOnce), for the publishes in flight.
+func (s *Service) precheck(ctx context.Context, req *ppb.CreateVideoRequest) (*base.VideoInfo, error) {
+	if !ownKey(req.VideoKey) || req.AuthorId <= 0 {
+		return nil, nil // create refuses it
+	}
+	if req.ContentSha256 != "" && !isSHA256(req.ContentSha256) {
+		s.removeBut(ctx, nil, req.VideoKey)
+		return nil, errno.BadParam("bad content hash")
+	}
+	db := s.rows.db.WithContext(ctx)
+	v := &Video{AuthorID: req.AuthorId, Title: req.Title, ContentSHA256: req.ContentSha256}
+	now := s.now().UnixMilli()
+	first, err := s.rows.retried(db, v, now, s.rules)
+	if err == nil && first == nil {
+		var over bool
+		if over, err = s.rows.overQuota(db, req.AuthorId, now, s.rules); err == nil && over {
+			err = errQuota(s.rules)
+		}
+	}
+	if err != nil || first != nil {
+		s.removeBut(ctx, first, req.VideoKey)
+	}
+	if first != nil {
+		logx.Ctx(ctx).Info("publish retried: answered the first video", zap.Int64("video", first.ID))
+		return s.info(first), nil
+	}
+	return nil, err
+}
+
+// ownKey is create's rule: the gateway stages uploads under videos/.
+func ownKey(k string) bool { return strings.HasPrefix(k, "videos/") && path.Clean(k) == k }
+
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// removeBut deletes keys, except those of keep (a retry sent with the very
+// same staged key must not delete the video it repeats). Cleanup runs even
+// if the caller gave up on ctx; a failure is only logged.
+func (s *Service) removeBut(ctx context.Context, keep *Video, keys ...string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for _, k := range keys {
+		if k == "" || (keep != nil && (k == keep.VideoKey || k == keep.CoverKey)) {
+			continue
+		}
+		if err := s.objects.Delete(cctx, k); err != nil {
+			logx.Ctx(ctx).Error("cleanup failed", zap.String("key", k), zap.Error(err))
+		}
+	}
+}
