@@ -7,6 +7,9 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
+
+	"github.com/nats-io/nats.go"
 
 	"go.uber.org/zap"
 
@@ -18,6 +21,7 @@ import (
 	"tiktok/internal/httpserver"
 	"tiktok/internal/logx"
 	"tiktok/internal/media"
+	"tiktok/internal/queue"
 	"tiktok/internal/rpc"
 	"tiktok/internal/tracing"
 )
@@ -25,10 +29,17 @@ import (
 // System is the whole backend running in one process: the gateway and every
 // RPC service, each a real Kitex server on a free loopback port.
 type System struct {
-	URL      string
-	Tokens   *auth.Tokens
+	URL    string
+	Tokens *auth.Tokens
+	// Bus is the process's connection to its embedded NATS server (every
+	// user of NATS in serve shares it) and the job queue on it.
+	Bus      *Bus
+	nats     *queue.Server
 	http     *http.Server
 	services []*Service
+	// stopWorkers ends the worker roles; workers is done once they are.
+	stopWorkers context.CancelFunc
+	workers     sync.WaitGroup
 }
 
 // Embedded starts the system on cfg (SQLite and media under cfg.DataDir).
@@ -91,13 +102,41 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 		hln.Close()
 		return nil, err
 	}
+	// NATS with JetStream inside the process, stored in the data folder: the
+	// same queue code as a deployment's, nothing to install.
+	if sys.nats, err = queue.StartServer(filepath.Join(cfg.DataDir, "nats")); err != nil {
+		hln.Close()
+		return nil, err
+	}
+	nc, err := sys.nats.Connect(nats.Name("tiktok serve"))
+	if err != nil {
+		hln.Close()
+		return nil, err
+	}
+	q, err := queue.New(nc, queue.OptionsFrom(cfg))
+	if err != nil {
+		nc.Close()
+		hln.Close()
+		return nil, err
+	}
+	sys.Bus = &Bus{NATS: nc, Queue: q}
+	sys.Bus.ensure()
 	for _, name := range Names() {
-		s, err := StartService(cfg, name, lns[name].Addr(), lns[name], book, clients, store, true)
+		s, err := StartService(cfg, name, lns[name].Addr(), lns[name], book, clients, store, nc, q, true)
 		if err != nil {
 			hln.Close()
 			return nil, err
 		}
 		sys.services = append(sys.services, s)
+	}
+	// One pool of each worker role in the process (the media workers), before
+	// the demo set, which they transcode.
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	sys.stopWorkers = stop
+	for _, w := range Workers {
+		sys.workers.Go(func() {
+			w.Run(wctx, Deps{Config: cfg, Clients: clients, Storage: store, NATS: nc, Queue: q})
+		})
 	}
 	// The demo set loads before the gateway accepts a request: a newcomer's
 	// first page is never empty, and no traffic competes with the load.
@@ -109,7 +148,9 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 		}
 	}
 	gw := gateway.New(cfg, clients, sys.Tokens, store)
+	gw.StreamChats(nc)
 	sys.http = httpserver.New(cfg, gw.Router())
+	sys.http.RegisterOnShutdown(gw.Close) // open chat streams end, so shutdown can finish
 	go func() {
 		if err := sys.http.Serve(hln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logx.L().Error("http server", zap.Error(err))
@@ -119,14 +160,23 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 	return sys, nil
 }
 
-// Shutdown stops taking requests, lets in-flight ones finish, then stops the
-// services and closes their databases.
+// Shutdown stops taking requests, lets in-flight ones finish, stops the
+// workers (a job in hand goes back to the queue), then stops the services,
+// closing their databases, and NATS.
 func (s *System) Shutdown(ctx context.Context) {
 	if s.http != nil {
 		_ = s.http.Shutdown(ctx)
 	}
+	if s.stopWorkers != nil {
+		s.stopWorkers()
+		s.workers.Wait()
+	}
 	for _, svc := range s.services {
 		svc.Stop(ctx)
+	}
+	s.Bus.Close()
+	if s.nats != nil {
+		s.nats.Shutdown()
 	}
 	if s.Tokens != nil {
 		s.Tokens.Close()

@@ -6,7 +6,8 @@ import (
 
 	"github.com/cloudwego/kitex/server"
 
-	"tiktok/internal/media"
+	imedia "tiktok/internal/media"
+	"tiktok/internal/push"
 	"tiktok/internal/rpc"
 	"tiktok/kitex_gen/comment/commentservice"
 	"tiktok/kitex_gen/favorite/favoriteservice"
@@ -22,6 +23,7 @@ import (
 	"tiktok/service/publish"
 	"tiktok/service/relation"
 	"tiktok/service/user"
+	"tiktok/worker/media"
 )
 
 // Role is one RPC service of the registry: its name (the subcommand, the
@@ -52,8 +54,9 @@ var Registry = []Role{
 	}},
 	{Name: rpc.Publish, Port: 9103, Schema: publish.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
 		svc := publish.NewService(d.DB, d.Cache, d.Storage)
-		svc.BoundMedia(media.New(media.LimitsFrom(d.Config)))
+		svc.BoundMedia(imedia.New(imedia.LimitsFrom(d.Config)))
 		svc.LimitUploads(d.Config.Upload.DedupWindow, d.Config.Upload.DailyQuota)
+		svc.QueueJobs(d.Queue, d.Config.Upload.WaitReady)
 		return publishservice.RegisterService(s, svc)
 	}},
 	{Name: rpc.Feed, Port: 9102, Register: func(_ context.Context, s server.Server, d Deps) error {
@@ -81,8 +84,41 @@ var Registry = []Role{
 		return relationservice.RegisterService(s, svc)
 	}},
 	{Name: rpc.Message, Port: 9107, Schema: message.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
-		return messageservice.RegisterService(s, message.NewService(d.DB, d.Clients.User))
+		svc := message.NewService(d.DB, d.Clients.User)
+		svc.Announce(push.NewPublisher(d.NATS, d.Config.Push.Subject)) // chat push (internal/push)
+		return messageservice.RegisterService(s, svc)
 	}},
+}
+
+// Worker is a role that is not an RPC service: it serves no calls and
+// registers nowhere; it works on the job queue, calling services as its own
+// role (rpc.Clients signed as Name). `tiktok <name>` runs it, `tiktok roles`
+// lists it after the services (so scripts/cluster.sh starts it), and `tiktok
+// serve` runs each one in its process.
+type Worker struct {
+	Name string
+	// Run works until ctx ends.
+	Run func(ctx context.Context, d Deps)
+}
+
+// Workers lists the roles that are not RPC services.
+var Workers = []Worker{
+	{Name: rpc.Media, Run: func(ctx context.Context, d Deps) {
+		t := d.Config.Transcode
+		media.NewWorker(d.Queue, d.Clients.Publish, d.Storage, media.WorkerOptions{Workers: t.Workers,
+			KeepOriginal: d.Config.Upload.KeepOriginal, Limits: imedia.LimitsFrom(d.Config),
+			Output: imedia.OutputFrom(d.Config)}).Run(ctx)
+	}},
+}
+
+// LookupWorker returns the worker role name.
+func LookupWorker(name string) (Worker, bool) {
+	for _, w := range Workers {
+		if w.Name == name {
+			return w, true
+		}
+	}
+	return Worker{}, false
 }
 
 // Names are the registry's service names, in start order.

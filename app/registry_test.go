@@ -45,17 +45,18 @@ func TestRegistryMatchesIDL(t *testing.T) {
 }
 
 // Arrows point down: internal/ holds infrastructure that services use, so it
-// imports no service, the gateway or the composition above them; services
-// import neither the gateway nor app/.
+// imports no service, worker, the gateway or the composition above them;
+// services and workers import neither each other, the gateway nor app/.
 func TestLayers(t *testing.T) {
 	out, err := exec.Command("go", "list", "-test", "-f", "{{.ImportPath}}|{{join .Imports \" \"}}", "tiktok/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
 	forbidden := map[string][]string{
-		"tiktok/internal/": {"tiktok/service/", "tiktok/gateway", "tiktok/app", "tiktok/cmd/"},
-		"tiktok/service/":  {"tiktok/gateway", "tiktok/app", "tiktok/cmd/"},
-		"tiktok/gateway":   {"tiktok/service/", "tiktok/app", "tiktok/cmd/"},
+		"tiktok/internal/": {"tiktok/service/", "tiktok/worker/", "tiktok/gateway", "tiktok/app", "tiktok/cmd/"},
+		"tiktok/service/":  {"tiktok/worker/", "tiktok/gateway", "tiktok/app", "tiktok/cmd/"},
+		"tiktok/worker/":   {"tiktok/service/", "tiktok/gateway", "tiktok/app", "tiktok/cmd/"},
+		"tiktok/gateway":   {"tiktok/service/", "tiktok/worker/", "tiktok/app", "tiktok/cmd/"},
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		pkg, imports, _ := strings.Cut(line, "|")
@@ -72,5 +73,30 @@ func TestLayers(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The workers are roles too: each has its own name, not a service's, and
+// `tiktok roles` lists them after the services, so the scripts start them.
+func TestWorkersAreRoles(t *testing.T) {
+	if len(Workers) == 0 {
+		t.Fatal("no worker roles")
+	}
+	for _, w := range Workers {
+		if _, clash := Lookup(w.Name); clash || w.Name == "gateway" || w.Run == nil {
+			t.Errorf("worker %q: clashes with a service or the gateway, or has no Run", w.Name)
+		}
+	}
+	out, err := exec.Command("go", "run", "../cmd/tiktok", "roles").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Fields(string(out))
+	want := Names()
+	for _, w := range Workers {
+		want = append(want, w.Name)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("tiktok roles: %v, want %v", got, want)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"tiktok/internal/discovery"
 	"tiktok/internal/httpserver"
 	"tiktok/internal/logx"
+	"tiktok/internal/media"
 	"tiktok/internal/rpc"
 	"tiktok/internal/tracing"
 )
@@ -71,7 +72,12 @@ func RunService(ctx context.Context, cfg *config.Config, name string) error {
 	if err != nil {
 		return err
 	}
-	s, err := StartService(cfg, name, addr, nil, d, clients, store, false)
+	bus, err := ConnectBus(cfg, name)
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	s, err := StartService(cfg, name, addr, nil, d, clients, store, bus.NATS, bus.Queue, false)
 	if err != nil {
 		return err
 	}
@@ -84,6 +90,47 @@ func RunService(ctx context.Context, cfg *config.Config, name string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.Stop(sctx)
+	return nil
+}
+
+// RunWorker runs a worker role (app.Workers) alone until ctx ends. It needs
+// no address: it pulls its work from NATS and calls services found through
+// discovery.
+func RunWorker(ctx context.Context, cfg *config.Config, name string) error {
+	w, ok := LookupWorker(name)
+	if !ok {
+		return fmt.Errorf("unknown role %q", name)
+	}
+	if err := rpc.CheckSecret(cfg); err != nil {
+		return err
+	}
+	if err := media.Check(); err != nil {
+		return err
+	}
+	shutdown, err := tracing.Init(ctx, name, cfg.Tracing.Endpoint)
+	if err != nil {
+		return err
+	}
+	defer flush(shutdown)
+	d, err := Discovery(cfg)
+	if err != nil {
+		return err
+	}
+	clients, err := rpc.NewClients(cfg, d, name)
+	if err != nil {
+		return err
+	}
+	store, err := NewStorage(cfg)
+	if err != nil {
+		return err
+	}
+	bus, err := ConnectBus(cfg, name)
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	logx.L().Info("worker started", zap.String("role", name), zap.String("nats", cfg.Queue.URL))
+	w.Run(ctx, Deps{Config: cfg, Clients: clients, Storage: store, NATS: bus.NATS, Queue: bus.Queue})
 	return nil
 }
 
@@ -119,8 +166,15 @@ func RunGateway(ctx context.Context, cfg *config.Config) error {
 		tokens.ShareRevocations(cfg.Redis.Addr, cfg.Redis.DB, cfg.Redis.Timeout)
 	}
 	defer tokens.Close()
+	bus, err := ConnectBus(cfg, "gateway")
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
 	gw := gateway.New(cfg, clients, tokens, store)
+	gw.StreamChats(bus.NATS)
 	srv := httpserver.New(cfg, gw.Router())
+	srv.RegisterOnShutdown(gw.Close) // open chat streams end, so shutdown can finish
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	logx.L().Info("gateway started", zap.String("url", "http://"+cfg.HTTP.Addr))

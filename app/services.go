@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/server"
+	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 	"gorm.io/gorm"
 
@@ -17,17 +18,24 @@ import (
 	"tiktok/internal/db"
 	"tiktok/internal/discovery"
 	"tiktok/internal/logx"
+	"tiktok/internal/queue"
 	"tiktok/internal/rpc"
 	"tiktok/internal/storage"
 )
 
-// Deps is what a service's handler is built on.
+// Deps is what a role is built on.
 type Deps struct {
 	Config  *config.Config
 	DB      *gorm.DB
 	Cache   *cache.Cache
 	Clients *rpc.Clients
 	Storage storage.Storage
+	// NATS is the process's one connection to NATS (queue.Connect, or the
+	// embedded server's in serve), shared by every user of NATS in it: the
+	// job queue, and any other (chat push). It reconnects by itself.
+	NATS *nats.Conn
+	// Queue is the video pipeline's job queue on NATS.
+	Queue *queue.Queue
 }
 
 // Service is one running RPC service.
@@ -44,7 +52,7 @@ type Service struct {
 // only instance of each (the embedded mode): with no Redis configured it then
 // caches in memory, which only holds while no other process writes.
 func StartService(cfg *config.Config, name string, addr net.Addr, ln net.Listener, d discovery.Discovery,
-	clients *rpc.Clients, store storage.Storage, oneProcess bool) (*Service, error) {
+	clients *rpc.Clients, store storage.Storage, nc *nats.Conn, q *queue.Queue, oneProcess bool) (*Service, error) {
 	def, ok := Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("unknown service %q", name)
@@ -67,7 +75,8 @@ func StartService(cfg *config.Config, name string, addr net.Addr, ln net.Listene
 	// Bounded: a constructor may rebuild counters of an old database.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := def.Register(ctx, s.svr, Deps{Config: cfg, DB: s.db, Cache: s.cache, Clients: clients, Storage: store}); err != nil {
+	if err := def.Register(ctx, s.svr, Deps{Config: cfg, DB: s.db, Cache: s.cache, Clients: clients, Storage: store,
+		NATS: nc, Queue: q}); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -90,6 +99,51 @@ func (s *Service) close() {
 		db.Close(s.db)
 	}
 	s.cache.Close()
+}
+
+// Bus is a process's NATS connection and the job queue on it.
+type Bus struct {
+	NATS  *nats.Conn
+	Queue *queue.Queue
+}
+
+// ConnectBus connects a role to the configured NATS server (it does not fail
+// while NATS is down: the connection keeps trying, see queue.Connect).
+func ConnectBus(cfg *config.Config, role string) (*Bus, error) {
+	nc, err := queue.Connect(cfg, nats.Name("tiktok "+role))
+	if err != nil {
+		return nil, fmt.Errorf("nats %s: %w", cfg.Queue.URL, err)
+	}
+	q, err := queue.New(nc, queue.OptionsFrom(cfg))
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	b := &Bus{NATS: nc, Queue: q}
+	b.ensure()
+	return b, nil
+}
+
+// ensure creates or updates the job stream and consumer now, so they exist
+// from the start; with NATS down that waits for the first use after it is
+// back (a role does not refuse to start for it).
+func (b *Bus) ensure() {
+	if !b.NATS.IsConnected() {
+		logx.L().Warn("nats not reachable yet; the job queue is set up once it is")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.Queue.Ensure(ctx); err != nil {
+		logx.L().Warn("job queue not set up yet", zap.Error(err))
+	}
+}
+
+// Close drains the connection: what was published reaches NATS first.
+func (b *Bus) Close() {
+	if b != nil && b.NATS != nil {
+		_ = b.NATS.Drain()
+	}
 }
 
 // NewStorage returns the configured object storage.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -54,7 +55,12 @@ func bodyError(c *gin.Context) error {
 // minutes, so each write gets http.write_timeout instead of the whole reply.
 func (g *Gateway) serveMedia(local *storage.Local) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		key := strings.TrimPrefix(c.Param("key"), "/")
+		if !storage.Public(path.Clean("/" + key)[1:]) {
+			c.Status(http.StatusNotFound) // an original is an unchecked upload: never served
+			return
+		}
 		w := httpserver.PaceWrites(c.Writer, g.cfg.HTTP.WriteTimeout)
-		local.Serve(w, c.Request, strings.TrimPrefix(c.Param("key"), "/"))
+		local.Serve(w, c.Request, key)
 	}
 }

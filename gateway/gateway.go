@@ -22,6 +22,7 @@ import (
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
+	"tiktok/internal/push"
 	"tiktok/internal/rpc"
 	"tiktok/internal/storage"
 	"tiktok/internal/tracing"
@@ -36,6 +37,7 @@ type Gateway struct {
 	compose *compose.Composer
 	limits  *limits
 	uploads *uploads
+	chats   *push.Hub // the chat streams (message_stream.go); nil: none
 }
 
 func New(cfg *config.Config, clients *rpc.Clients, tokens *auth.Tokens, store storage.Storage) *Gateway {
@@ -79,6 +81,7 @@ func (g *Gateway) Router() *gin.Engine {
 	api("GET", "/douyin/user/", handle(g.userInfo))
 	api("POST", "/douyin/publish/action/", handle(g.publish))
 	api("GET", "/douyin/publish/list/", handle(g.publishList))
+	api("GET", "/douyin/publish/uploads/", handle(g.uploadList)) // not in the app's contract: docs/UPLOADS.md
 	api("POST", "/douyin/favorite/action/", handle(perUser(g, limLike, g.favoriteAction)), small)
 	api("GET", "/douyin/favorite/list/", handle(g.favoriteList))
 	api("POST", "/douyin/comment/action/", handle(perUser(g, limComment, g.commentAction)), small)
@@ -89,6 +92,7 @@ func (g *Gateway) Router() *gin.Engine {
 	api("GET", "/douyin/relation/friend/list/", handle(g.friendList))
 	api("GET", "/douyin/message/chat/", handle(g.chat))
 	api("POST", "/douyin/message/action/", handle(perUser(g, limMessage, g.messageAction)), small)
+	api("GET", "/douyin/message/stream/", g.messageStream)
 	if local, ok := g.store.(*storage.Local); ok {
 		serve := g.serveMedia(local)
 		r.GET("/media/*key", serve)

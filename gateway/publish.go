@@ -26,14 +26,16 @@ type videosResp struct {
 
 func (r *videosResp) fillLists() { r.VideoList = orEmpty(r.VideoList) }
 
-// publishTimeout bounds the publish RPC, which probes the video and cuts its
-// cover: longer than the default RPC bound, still finite.
+// publishTimeout bounds the publish RPC, which probes the upload and then
+// waits up to upload.wait_ready for the media role to make the video: longer
+// than the default RPC bound, still finite.
 const publishTimeout = 2 * time.Minute
 
-// publish is two steps: readUpload stages the video in storage, createVideo
-// has the publish service check it, cut the cover and insert the row.
-// Whatever fails, the staged object does not stay (API.md: a failed publish
-// leaves nothing behind).
+// publish is two steps: readUpload stores the upload as its original,
+// createVideo has the publish service check it and make it a job for the
+// media role, and answers once the video is ready (or failed, 10007, or
+// upload.wait_ready passed). Whatever is refused, the original does not stay
+// (API.md: a failed publish leaves nothing behind).
 func (g *Gateway) publish(c *gin.Context) (*Status, error) {
 	// The body paces itself (upload.min_rate, upload.stall_timeout) instead
 	// of the server's read_timeout, too short for a large video.
@@ -63,7 +65,7 @@ func (g *Gateway) publish(c *gin.Context) (*Status, error) {
 	return &Status{}, g.createVideo(c, up)
 }
 
-// upload is a video staged in storage under key, not yet published: its
+// upload is an upload stored as its original under key, not yet published: its
 // author's, its title, the SHA-256 of its bytes, and how to end the
 // author's turn (uploads.enter) once it is published or refused.
 type upload struct {
@@ -155,10 +157,10 @@ func (g *Gateway) admit(c *gin.Context, viewer int64) (leave func(), err error) 
 	return leave, nil
 }
 
-// createVideo asks the publish service to check the staged video, cut its
-// cover and insert the row. A service that was reached removes the object
-// itself when it refuses the video; only an upload that never reached it is
-// still ours to remove.
+// createVideo asks the publish service to publish the stored original. A
+// service that was reached removes the object itself when it refuses the
+// video (and the media role when it fails); only an upload that never
+// reached it is still ours to remove.
 func (g *Gateway) createVideo(c *gin.Context, up upload) error {
 	_, err := g.rpc.Publish.CreateVideo(ctxOf(c), &publish.CreateVideoRequest{AuthorId: up.viewer, Title: up.title,
 		VideoKey: up.key, ContentSha256: up.sum}, callopt.WithRPCTimeout(publishTimeout))
@@ -195,4 +197,48 @@ func (g *Gateway) publishList(c *gin.Context) (*videosResp, error) {
 	}
 	vs, err := g.compose.Videos(ctxOf(c), viewer, r.Videos)
 	return &videosResp{VideoList: vs}, err
+}
+
+// uploadsResp answers GET /douyin/publish/uploads/ (outside the app's
+// contract; docs/UPLOADS.md): the viewer's own uploads that are not ready.
+type uploadsResp struct {
+	Status
+	UploadList []uploadItem `json:"upload_list"`
+}
+
+// uploadItem is one upload in progress or failed.
+type uploadItem struct {
+	ID    int64  `json:"id"`
+	Title string `json:"title"`
+	// State is "processing" or "failed".
+	State string `json:"state"`
+	// Reason says why a failed upload failed ("" while processing).
+	Reason string `json:"reason"`
+	// CreatedAt is when it was uploaded, in milliseconds.
+	CreatedAt int64 `json:"created_at"`
+}
+
+func (r *uploadsResp) fillLists() { r.UploadList = orEmpty(r.UploadList) }
+
+// uploadList answers the viewer's uploads that are processing or failed (a
+// ready one is in its publish list): the token is required, and only its
+// own are shown.
+func (g *Gateway) uploadList(c *gin.Context) (*uploadsResp, error) {
+	viewer, err := g.requireViewer(c)
+	if err != nil {
+		return nil, err
+	}
+	r, err := g.rpc.Publish.Uploads(ctxOf(c), &publish.UploadsRequest{AuthorId: viewer})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]uploadItem, len(r.Uploads))
+	for i, u := range r.Uploads {
+		state := "processing"
+		if u.State == publish.VideoState_FAILED {
+			state = "failed"
+		}
+		out[i] = uploadItem{ID: u.Id, Title: u.Title, State: state, Reason: u.Reason, CreatedAt: u.CreatedAtMs}
+	}
+	return &uploadsResp{UploadList: out}, nil
 }

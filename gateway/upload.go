@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/google/uuid"
-
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
 	"tiktok/internal/httpserver"
@@ -231,10 +229,11 @@ func (u *uploadForm) data(r io.Reader) error {
 	return err
 }
 
-// put stores the video under a new key.
+// put stores the upload as a new original (never served; the media role
+// makes the video from it).
 func (u *uploadForm) put(r io.Reader) error {
-	k := "videos/" + uuid.NewString() + ".mp4"
-	if _, err := u.store.Put(u.ctx, k, r, u.max, "video/mp4"); err != nil {
+	k := storage.NewOriginalKey()
+	if _, err := u.store.Put(u.ctx, k, r, u.max, "application/octet-stream"); err != nil {
 		return err
 	}
 	u.key = k

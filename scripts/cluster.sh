@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Starts the whole distributed system on this machine: every RPC service and
-# the gateway, each its own process of bin/tiktok with deploy/production.yaml,
-# found through etcd. Run scripts/infra.sh start first.
-#   scripts/cluster.sh start | stop | status
+# Starts the whole distributed system on this machine: every role of the
+# registry (the RPC services, found through etcd, and the media workers, fed
+# by NATS) and the gateway, each its own process of bin/tiktok with
+# deploy/production.yaml. Run scripts/infra.sh start first.
+#   scripts/cluster.sh start | stop | status | gateway2 | stop-gateway2
+# gateway2 adds a second gateway instance (gateway-2, http://127.0.0.1:8082)
+# behind the same public URL as the first: what one instance does, the other
+# must see (chat pushed across instances, logouts).
 # Environment: TIKTOK_AUTH_SECRET (generated into .run/secret when unset),
 # TIKTOK_RPC_SECRET (the services' shared key, generated into .run/rpc-secret).
 set -euo pipefail
@@ -31,12 +35,23 @@ start() {
   done
   running gateway || start_bg gateway "$ROOT/bin/tiktok" gateway --config "$ROOT/deploy/production.yaml"
   wait_for gateway curl -sf http://127.0.0.1:8080/douyin/feed/
-  # The feed answers once feed, publish and user are registered; wait for all.
-  for s in $SERVICES; do
+  # The feed answers once feed, publish and user are registered; wait for all
+  # the RPC services (the media workers register nowhere: they pull jobs).
+  for s in $(rpc_roles); do
     wait_for "$s registration" sh -c "etcdctl --endpoints=127.0.0.1:2379 get --prefix kitex/registry-etcd/$s | grep -q ."
   done
   echo "cluster up: http://127.0.0.1:8080 (logs in $RUN_DIR/logs)"
 }
+
+gateway2() {
+  secret
+  running gateway-2 || TIKTOK_HTTP_ADDR=127.0.0.1:8082 TIKTOK_HTTP_PUBLIC_URL=http://127.0.0.1:8080 \
+    start_bg gateway-2 "$ROOT/bin/tiktok" gateway --config "$ROOT/deploy/production.yaml"
+  wait_for gateway-2 curl -sf http://127.0.0.1:8082/douyin/feed/
+  echo "second gateway up: http://127.0.0.1:8082"
+}
+
+stop-gateway2() { stop_pid gateway-2; }
 
 stop() {
   stop_pid gateway

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs (when missing) and starts the servers the distributed deployment
 # needs, all on 127.0.0.1: etcd (Debian package), MinIO and Jaeger v2 (built
-# from the Go module proxy once, then cached), and checks the MariaDB and Redis
-# the machine runs (starting them when stopped).
+# from the Go module proxy once, then cached), and checks the MariaDB, Redis
+# and NATS (JetStream) the machine runs (starting them when stopped).
 #   scripts/infra.sh start | stop | status
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -49,7 +49,7 @@ ensure_redis() {
 }
 
 start() {
-  install_etcd; install_minio; install_jaeger; ensure_mariadb; ensure_redis
+  install_etcd; install_minio; install_jaeger; ensure_mariadb; ensure_redis; ensure_nats
   if ! running etcd; then
     rm -rf "$RUN_DIR/etcd"
     start_bg etcd etcd --name tiktok --data-dir "$RUN_DIR/etcd" \
@@ -68,20 +68,21 @@ start() {
   wait_for etcd curl -sf http://127.0.0.1:2379/health
   wait_for minio curl -sf http://127.0.0.1:9000/minio/health/ready
   wait_for jaeger curl -sf http://127.0.0.1:16686/api/services
-  echo "infra up: etcd 127.0.0.1:2379, MinIO 127.0.0.1:9000, Jaeger UI http://127.0.0.1:16686, MariaDB 3306, Redis 6379"
+  echo "infra up: etcd 127.0.0.1:2379, MinIO 127.0.0.1:9000, Jaeger UI http://127.0.0.1:16686, MariaDB 3306, Redis 6379, NATS 4222"
 }
 
 stop() {
   for s in jaeger minio etcd; do stop_pid "$s"; done
 }
 
-# deps: only the machine's MariaDB and Redis, which the unit tests need.
-deps() { ensure_mariadb; ensure_redis; }
+# deps: only the machine's MariaDB, Redis and NATS, which the unit tests need.
+deps() { ensure_mariadb; ensure_redis; ensure_nats; }
 
 status() {
   for s in etcd minio jaeger; do
     if running "$s"; then echo "$s: running (pid $(cat "$RUN_DIR/pids/$s.pid"))"; else echo "$s: stopped"; fi
   done
+  if nats_up; then echo "nats: running (the machine's, 127.0.0.1:4222)"; else echo "nats: stopped"; fi
 }
 
 "${1:-start}"

@@ -55,11 +55,35 @@ stop_pid() {
   rm -f "$f"
 }
 
-# service_roles: the RPC services of the role registry (app/registry.go), in
-# start order, as the binary lists them (`tiktok roles`); built when missing.
+# service_roles: every role of the registry (app/registry.go) but the
+# gateway, in start order, as the binary lists them (`tiktok roles`): the RPC
+# services, then the workers (media); built when missing.
 service_roles() {
   [ -x "$ROOT/bin/tiktok" ] || (cd "$ROOT" && go build -o bin/tiktok ./cmd/tiktok)
   "$ROOT/bin/tiktok" roles
+}
+
+# rpc_roles: the RPC services only (`tiktok roles --rpc`), which register in etcd.
+rpc_roles() {
+  [ -x "$ROOT/bin/tiktok" ] || (cd "$ROOT" && go build -o bin/tiktok ./cmd/tiktok)
+  "$ROOT/bin/tiktok" roles --rpc
+}
+
+# nats_up: a NATS server answers on 127.0.0.1:4222 (its greeting is INFO).
+nats_up() {
+  timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/4222 && head -c 4 <&3' 2>/dev/null | grep -q INFO
+}
+
+# ensure_nats starts the machine's NATS server with JetStream when it is
+# stopped (installing Debian's nats-server when missing). Like MariaDB and
+# Redis it belongs to the machine: nothing here stops it.
+ensure_nats() {
+  nats_up && return 0
+  [ -x /usr/sbin/nats-server ] || { echo "installing nats-server..." >&2; apt_install nats-server; }
+  mkdir -p /var/lib/nats-server
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
+    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  wait_for nats nats_up
 }
 
 running() { local f="$RUN_DIR/pids/$1.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }

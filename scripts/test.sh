@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The test command. Installs and starts whatever the tests need.
 #  1. The linters (scripts/lint.sh: gofmt, go vet, staticcheck).
-#  2. MariaDB and Redis started when down (scripts/infra.sh deps), then the unit
+#  2. MariaDB, Redis and NATS started when down (scripts/infra.sh deps), then the unit
 #     tests and the end-to-end suite on the embedded system, under the race
 #     detector; a short run of every fuzz target (scripts/fuzz.sh); then the web client's browser test (scripts/web-test.sh) and a smoke run of the
 #     benchmark (scripts/bench.sh --smoke: the tooling works, no speed asserted).
-#  3. The distributed deployment (scripts/infra.sh, scripts/cluster.sh): the same
-#     end-to-end suite again over MariaDB, Redis, etcd and MinIO, then the
-#     production tests (traces in Jaeger, a service down and back, a second
-#     instance, Redis down). Everything started here is stopped by PID at the end.
+#  3. The distributed deployment (scripts/infra.sh, scripts/cluster.sh): the web
+#     client's browser test with its two people on two gateway instances (chat
+#     pushed across them), the same end-to-end suite again over MariaDB, Redis,
+#     etcd, MinIO and NATS, then the production tests (traces in Jaeger, a
+#     service down and back, a second instance, Redis down, chat pushed across
+#     gateways, NATS down and back, a media worker killed mid-transcode). Everything started here is stopped by PID at the end.
 # TIKTOK_TEST_EMBEDDED_ONLY=1 skips step 3 (a quick run while developing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,14 +50,21 @@ export TIKTOK_UPLOAD_MAX_BYTES=8388608
 # run raises the same ones itself (test/e2e/security_limits_test.go).
 export TIKTOK_LIMITS_LIKE_RATE=100000 TIKTOK_LIMITS_LIKE_BURST=100000 TIKTOK_LIMITS_FOLLOW_RATE=100000 \
   TIKTOK_LIMITS_FOLLOW_BURST=100000 TIKTOK_LIMITS_MESSAGE_RATE=100000 TIKTOK_LIMITS_MESSAGE_BURST=100000
+# A media worker killed mid-transcode loses its job to the other after
+# ack_wait (test/prod): 5 s instead of 30 keeps that test short.
+export TIKTOK_QUEUE_ACK_WAIT=5s
 bash scripts/cluster.sh start
+echo "== chat push across gateway instances: the web client's browser test, one person on each of two gateways"
+bash scripts/cluster.sh gateway2
+BASE_URL=http://127.0.0.1:8080 BASE_URL_2=http://127.0.0.1:8082 WEB_TEST_NAME=distributed bash scripts/web-test.sh
+bash scripts/cluster.sh stop-gateway2
 export TIKTOK_AUTH_SECRET=$(cat "$RUN_DIR/secret")
 # The production tests start extra roles and call the services themselves.
 export TIKTOK_RPC_SECRET=${TIKTOK_RPC_SECRET:-$(cat "$RUN_DIR/rpc-secret")}
 export TIKTOK_E2E_CONFIG=$ROOT/deploy/production.yaml
 echo "== end-to-end suite against the distributed deployment"
 go test -count=1 -timeout 20m ./test/e2e/
-echo "== production tests: tracing, faults, scaling, Redis down"
+echo "== production tests: tracing, faults, scaling, Redis down, NATS down, a media worker killed"
 go test -count=1 -timeout 20m -v ./test/prod/
 echo "== benchmark smoke run, distributed"
 bash scripts/bench.sh production --smoke

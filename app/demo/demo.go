@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/client/callopt"
-	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"tiktok/internal/errno"
@@ -117,8 +116,9 @@ func publishFile(ctx context.Context, c *rpc.Clients, store storage.Storage, aut
 		return err
 	}
 	defer f.Close()
-	key := "videos/" + uuid.NewString() + ".mp4"
-	if _, err := store.Put(ctx, key, f, 0, "video/mp4"); err != nil {
+	// Published like an upload: the media role makes its video and cover.
+	key := storage.NewOriginalKey()
+	if _, err := store.Put(ctx, key, f, 0, "application/octet-stream"); err != nil {
 		return err
 	}
 	_, err = c.Publish.CreateVideo(ctx, &publish.CreateVideoRequest{AuthorId: author, Title: title, VideoKey: key},

@@ -156,10 +156,11 @@ func main() {
 			return app.RunGateway(ctx, cfg)
 		},
 	})
-	var rolesAll, rolesAddr bool
+	var rolesAll, rolesAddr, rolesRPC bool
 	rolesCmd := &cobra.Command{
-		Use:   "roles",
-		Short: "Print the RPC services of the role registry, one per line, in start order (scripts read this)",
+		Use: "roles",
+		Short: "Print the roles of the registry, one per line, in start order: the RPC services, then the " +
+			"workers (media); scripts read this",
 		RunE: func(*cobra.Command, []string) error {
 			var cfg *config.Config
 			if rolesAddr {
@@ -175,14 +176,22 @@ func main() {
 					fmt.Println(r.Name)
 				}
 			}
-			if rolesAll && !rolesAddr {
-				fmt.Println("gateway")
+			// Workers listen nowhere and register nowhere: not with --addr
+			// or --rpc, which list what can be called.
+			if !rolesAddr && !rolesRPC {
+				for _, w := range app.Workers {
+					fmt.Println(w.Name)
+				}
+				if rolesAll {
+					fmt.Println("gateway")
+				}
 			}
 			return nil
 		},
 	}
 	rolesCmd.Flags().BoolVar(&rolesAll, "all", false, "also print the gateway, last")
-	rolesCmd.Flags().BoolVar(&rolesAddr, "addr", false, "print each service's listen address after its name")
+	rolesCmd.Flags().BoolVar(&rolesAddr, "addr", false, "only the RPC services, each with its listen address after its name")
+	rolesCmd.Flags().BoolVar(&rolesRPC, "rpc", false, "only the RPC services (what registers in discovery)")
 	root.AddCommand(rolesCmd)
 
 	for _, name := range app.Names() {
@@ -197,6 +206,21 @@ func main() {
 				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
 				return app.RunService(ctx, cfg, name)
+			},
+		})
+	}
+	for _, w := range app.Workers {
+		root.AddCommand(&cobra.Command{
+			Use:   w.Name,
+			Short: "Run the " + w.Name + " workers alone (jobs from NATS; see docs/OPERATIONS.md)",
+			RunE: func(*cobra.Command, []string) error {
+				cfg, err := load()
+				if err != nil {
+					return err
+				}
+				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				return app.RunWorker(ctx, cfg, w.Name)
 			},
 		})
 	}

@@ -46,6 +46,8 @@ type Config struct {
 		SpoolDir        string        `mapstructure:"spool_dir"`
 		SpoolPerIPBytes int64         `mapstructure:"spool_per_ip_bytes"`
 		SpoolTotalBytes int64         `mapstructure:"spool_total_bytes"`
+		WaitReady       time.Duration `mapstructure:"wait_ready"`
+		KeepOriginal    bool          `mapstructure:"keep_original"`
 	} `mapstructure:"upload"`
 	// Media bounds ffprobe and ffmpeg (media.LimitsFrom reads it).
 	Media struct {
@@ -58,6 +60,29 @@ type Config struct {
 		MaxPixels   int64         `mapstructure:"max_pixels"`
 		MaxDuration time.Duration `mapstructure:"max_duration"`
 	} `mapstructure:"media"`
+	// Queue is the NATS JetStream connection and the job consumer's rules
+	// (internal/queue reads it).
+	Queue struct {
+		URL        string          `mapstructure:"url"`
+		Timeout    time.Duration   `mapstructure:"timeout"`
+		AckWait    time.Duration   `mapstructure:"ack_wait"`
+		MaxDeliver int             `mapstructure:"max_deliver"`
+		Backoff    []time.Duration `mapstructure:"backoff"`
+	} `mapstructure:"queue"`
+	// Transcode is the media role's output and concurrency (media.TranscodeFrom).
+	Transcode struct {
+		Workers      int           `mapstructure:"workers"`
+		MaxLong      int           `mapstructure:"max_long"`
+		MaxShort     int           `mapstructure:"max_short"`
+		MaxFPS       int           `mapstructure:"max_fps"`
+		VideoBitrate int64         `mapstructure:"video_bitrate"`
+		AudioBitrate int64         `mapstructure:"audio_bitrate"`
+		Preset       string        `mapstructure:"preset"`
+		CRF          int           `mapstructure:"crf"`
+		Threads      int           `mapstructure:"threads"`
+		Timeout      time.Duration `mapstructure:"timeout"`
+		MemoryBytes  int64         `mapstructure:"memory_bytes"`
+	} `mapstructure:"transcode"`
 	Database struct {
 		Driver       string `mapstructure:"driver"`
 		DSN          string `mapstructure:"dsn"`
@@ -104,6 +129,17 @@ type Config struct {
 	} `mapstructure:"registry"`
 	Services map[string]string `mapstructure:"services"`
 	Limits   Limits            `mapstructure:"limits"`
+
+	// Push is the chat push to the web client (internal/push, gateway).
+	Push struct {
+		Subject      string        `mapstructure:"subject"`
+		PerUser      int           `mapstructure:"per_user"`
+		Connections  int           `mapstructure:"connections"`
+		Buffer       int           `mapstructure:"buffer"`
+		Heartbeat    time.Duration `mapstructure:"heartbeat"`
+		MaxAge       time.Duration `mapstructure:"max_age"`
+		WriteTimeout time.Duration `mapstructure:"write_timeout"`
+	} `mapstructure:"push"`
 }
 
 // Limits are the rate limits (the limits: section of default.yaml).

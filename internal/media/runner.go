@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"tiktok/internal/config"
@@ -39,7 +40,7 @@ type Limits struct {
 
 // DefaultLimits are default.yaml's values.
 func DefaultLimits() Limits {
-	return Limits{Timeout: 30 * time.Second, Queue: 16, QueueWait: 10 * time.Second,
+	return Limits{Timeout: 30 * time.Second, Queue: 64, QueueWait: 10 * time.Second,
 		MemoryBytes: 1 << 30, MaxSide: 4096, MaxPixels: 4096 * 4096, MaxDuration: 10 * time.Minute}
 }
 
@@ -98,8 +99,9 @@ func (r *Runner) PeakRSS() int64 { return r.peakRSS.Load() }
 // processPeakRSS is PeakRSS over every Runner of the process.
 var processPeakRSS atomic.Int64
 
-// PeakRSS is the largest resident memory, in bytes, any ffprobe or ffmpeg
-// run of this process reached (the end-to-end tests read it).
+// PeakRSS is the largest resident memory, in bytes, any probe or cover run
+// of this process reached (the end-to-end tests read it; transcodes, a
+// heavier kind of work under their own cap, are not counted).
 func PeakRSS() int64 { return processPeakRSS.Load() }
 
 // raise lifts a high-water mark to v.
@@ -144,21 +146,33 @@ var errFailed = errors.New("media tool failed")
 // run executes bin with args in a worker slot, under the deadline and the
 // memory cap, and returns its standard output.
 func (r *Runner) run(ctx context.Context, bin string, args ...string) ([]byte, error) {
+	return r.runWith(ctx, r.lim.Timeout, r.lim.MemoryBytes, true, bin, args...)
+}
+
+// runWith is run with its own deadline and memory cap (a transcode's);
+// checks says it is a probe or cover, whose peak PeakRSS reports.
+func (r *Runner) runWith(ctx context.Context, timeout time.Duration, memoryBytes int64, checks bool, bin string, args ...string) ([]byte, error) {
 	release, err := r.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	rctx, cancel := context.WithTimeout(ctx, r.lim.Timeout)
+	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	argv := append([]string{bin}, args...)
-	if r.lim.MemoryBytes > 0 {
+	if memoryBytes > 0 {
 		// prlimit sets RLIMIT_AS and execs the tool in its place, so the cap
 		// holds from the tool's first instruction and the deadline's kill
 		// reaches the tool itself.
-		argv = append([]string{"prlimit", "--as=" + strconv.FormatInt(r.lim.MemoryBytes, 10), "--"}, argv...)
+		argv = append([]string{"prlimit", "--as=" + strconv.FormatInt(memoryBytes, 10), "--"}, argv...)
 	}
 	cmd := exec.CommandContext(rctx, argv[0], argv[1:]...)
+	// Every thread would otherwise get its own 64 MiB malloc arena of
+	// address space, which the cap counts.
+	cmd.Env = append(os.Environ(), "MALLOC_ARENA_MAX=2")
+	// A worker killed mid-run takes its ffmpeg with it (prlimit's exec
+	// keeps the signal), instead of leaving it to burn CPU for minutes.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, stderr := &capped{max: outputCap}, &capped{max: 4096}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = time.Second
@@ -169,13 +183,15 @@ func (r *Runner) run(ctx context.Context, bin string, args ...string) ([]byte, e
 		close(stop)
 		rss := <-peak
 		raise(&r.peakRSS, rss)
-		raise(&processPeakRSS, rss)
+		if checks {
+			raise(&processPeakRSS, rss)
+		}
 	}
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
 	case rctx.Err() != nil:
-		return nil, reject(ErrTooSlow, "the video took longer than %s to process", r.lim.Timeout)
+		return nil, reject(ErrTooSlow, "the video took longer than %s to process", timeout)
 	case errors.Is(err, exec.ErrNotFound):
 		return nil, err // a broken install, not a bad file: fail loudly
 	case err != nil || stdout.over:

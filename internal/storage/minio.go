@@ -42,7 +42,7 @@ func NewMinIO(ctx context.Context, endpoint, accessKey, secretKey, bucket string
 		}
 	}
 	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},`+
-		`"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::%s/*"]}]}`, bucket)
+		`"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::%s/videos/*","arn:aws:s3:::%s/covers/*"]}]}`, bucket, bucket)
 	if err := c.SetBucketPolicy(ctx, bucket, policy); err != nil {
 		return nil, fmt.Errorf("bucket policy: %w", err)
 	}

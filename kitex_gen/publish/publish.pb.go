@@ -4,14 +4,47 @@ package publish
 
 import (
 	"context"
+	"strconv"
 	"tiktok/kitex_gen/base"
 
 	"github.com/cloudwego/prutal"
 )
 
-// CreateVideoRequest names an upload the gateway already streamed into storage.
-// The publish service validates it, cuts the cover and inserts the row, or
-// removes the stored object.
+// A video's place in the pipeline. Only ready videos are ever shown.
+type VideoState int32
+
+const (
+	VideoState_READY      VideoState = 0
+	VideoState_PROCESSING VideoState = 1
+	VideoState_FAILED     VideoState = 2
+)
+
+// Enum value maps for VideoState.
+var VideoState_name = map[int32]string{
+	0: "READY",
+	1: "PROCESSING",
+	2: "FAILED",
+}
+
+var VideoState_value = map[string]int32{
+	"READY":      0,
+	"PROCESSING": 1,
+	"FAILED":     2,
+}
+
+func (x VideoState) String() string {
+	s, ok := VideoState_name[int32(x)]
+	if ok {
+		return s
+	}
+	return strconv.Itoa(int(x))
+}
+
+// CreateVideoRequest names an upload the gateway already streamed into storage
+// (its original, originals/<uuid>). The publish service checks it, records the
+// video processing and publishes its job for the media role, then answers
+// once the video is ready (or failed, 10007), or upload.wait_ready passed
+// (the video still processing); a refused upload is removed.
 type CreateVideoRequest struct {
 	AuthorId int64  `protobuf:"varint,1,opt,name=author_id" json:"author_id,omitempty"`
 	Title    string `protobuf:"bytes,2,opt,name=title" json:"title,omitempty"`
@@ -103,6 +136,227 @@ func (x *CreateVideoResponse) GetVideo() *base.VideoInfo {
 	return nil
 }
 
+type VideoStateRequest struct {
+	VideoId int64 `protobuf:"varint,1,opt,name=video_id" json:"video_id,omitempty"`
+}
+
+func (x *VideoStateRequest) Reset() { *x = VideoStateRequest{} }
+
+func (x *VideoStateRequest) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
+
+func (x *VideoStateRequest) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
+
+func (x *VideoStateRequest) GetVideoId() int64 {
+	if x != nil {
+		return x.VideoId
+	}
+	return 0
+}
+
+// VideoStateResponse: a video's state and objects, whatever its state;
+// found false when there is no such row (its publish was undone).
+type VideoStateResponse struct {
+	Found       bool       `protobuf:"varint,1,opt,name=found" json:"found,omitempty"`
+	State       VideoState `protobuf:"varint,2,opt,name=state" json:"state,omitempty"`
+	AuthorId    int64      `protobuf:"varint,3,opt,name=author_id" json:"author_id,omitempty"`
+	OriginalKey string     `protobuf:"bytes,4,opt,name=original_key" json:"original_key,omitempty"`
+	VideoKey    string     `protobuf:"bytes,5,opt,name=video_key" json:"video_key,omitempty"`
+	CoverKey    string     `protobuf:"bytes,6,opt,name=cover_key" json:"cover_key,omitempty"`
+}
+
+func (x *VideoStateResponse) Reset() { *x = VideoStateResponse{} }
+
+func (x *VideoStateResponse) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
+
+func (x *VideoStateResponse) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
+
+func (x *VideoStateResponse) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
+func (x *VideoStateResponse) GetState() VideoState {
+	if x != nil {
+		return x.State
+	}
+	return VideoState_READY
+}
+
+func (x *VideoStateResponse) GetAuthorId() int64 {
+	if x != nil {
+		return x.AuthorId
+	}
+	return 0
+}
+
+func (x *VideoStateResponse) GetOriginalKey() string {
+	if x != nil {
+		return x.OriginalKey
+	}
+	return ""
+}
+
+func (x *VideoStateResponse) GetVideoKey() string {
+	if x != nil {
+		return x.VideoKey
+	}
+	return ""
+}
+
+func (x *VideoStateResponse) GetCoverKey() string {
+	if x != nil {
+		return x.CoverKey
+	}
+	return ""
+}
+
+// MarkReadyRequest: the media role stored the video's MP4 and cover.
+type MarkReadyRequest struct {
+	VideoId  int64  `protobuf:"varint,1,opt,name=video_id" json:"video_id,omitempty"`
+	VideoKey string `protobuf:"bytes,2,opt,name=video_key" json:"video_key,omitempty"`
+	CoverKey string `protobuf:"bytes,3,opt,name=cover_key" json:"cover_key,omitempty"`
+}
+
+func (x *MarkReadyRequest) Reset() { *x = MarkReadyRequest{} }
+
+func (x *MarkReadyRequest) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
+
+func (x *MarkReadyRequest) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
+
+func (x *MarkReadyRequest) GetVideoId() int64 {
+	if x != nil {
+		return x.VideoId
+	}
+	return 0
+}
+
+func (x *MarkReadyRequest) GetVideoKey() string {
+	if x != nil {
+		return x.VideoKey
+	}
+	return ""
+}
+
+func (x *MarkReadyRequest) GetCoverKey() string {
+	if x != nil {
+		return x.CoverKey
+	}
+	return ""
+}
+
+// MarkFailedRequest: the video cannot be processed; reason is shown to its
+// uploader.
+type MarkFailedRequest struct {
+	VideoId int64  `protobuf:"varint,1,opt,name=video_id" json:"video_id,omitempty"`
+	Reason  string `protobuf:"bytes,2,opt,name=reason" json:"reason,omitempty"`
+}
+
+func (x *MarkFailedRequest) Reset() { *x = MarkFailedRequest{} }
+
+func (x *MarkFailedRequest) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
+
+func (x *MarkFailedRequest) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
+
+func (x *MarkFailedRequest) GetVideoId() int64 {
+	if x != nil {
+		return x.VideoId
+	}
+	return 0
+}
+
+func (x *MarkFailedRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type UploadsRequest struct {
+	AuthorId int64 `protobuf:"varint,1,opt,name=author_id" json:"author_id,omitempty"`
+}
+
+func (x *UploadsRequest) Reset() { *x = UploadsRequest{} }
+
+func (x *UploadsRequest) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
+
+func (x *UploadsRequest) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
+
+func (x *UploadsRequest) GetAuthorId() int64 {
+	if x != nil {
+		return x.AuthorId
+	}
+	return 0
+}
+
+// Upload is one of an author's videos that is not ready.
+type Upload struct {
+	Id          int64      `protobuf:"varint,1,opt,name=id" json:"id,omitempty"`
+	Title       string     `protobuf:"bytes,2,opt,name=title" json:"title,omitempty"`
+	State       VideoState `protobuf:"varint,3,opt,name=state" json:"state,omitempty"`
+	Reason      string     `protobuf:"bytes,4,opt,name=reason" json:"reason,omitempty"`
+	CreatedAtMs int64      `protobuf:"varint,5,opt,name=created_at_ms" json:"created_at_ms,omitempty"`
+}
+
+func (x *Upload) Reset() { *x = Upload{} }
+
+func (x *Upload) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
+
+func (x *Upload) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
+
+func (x *Upload) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Upload) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Upload) GetState() VideoState {
+	if x != nil {
+		return x.State
+	}
+	return VideoState_READY
+}
+
+func (x *Upload) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Upload) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
+	}
+	return 0
+}
+
+type UploadsResponse struct {
+	Uploads []*Upload `protobuf:"bytes,1,rep,name=uploads" json:"uploads,omitempty"`
+}
+
+func (x *UploadsResponse) Reset() { *x = UploadsResponse{} }
+
+func (x *UploadsResponse) Marshal(in []byte) ([]byte, error) { return prutal.MarshalAppend(in, x) }
+
+func (x *UploadsResponse) Unmarshal(in []byte) error { return prutal.Unmarshal(in, x) }
+
+func (x *UploadsResponse) GetUploads() []*Upload {
+	if x != nil {
+		return x.Uploads
+	}
+	return nil
+}
+
 type ListByAuthorRequest struct {
 	AuthorId int64 `protobuf:"varint,1,opt,name=author_id" json:"author_id,omitempty"`
 }
@@ -190,4 +444,8 @@ type PublishService interface {
 	ListBefore(ctx context.Context, req *ListBeforeRequest) (res *VideosResponse, err error)
 	MGetVideos(ctx context.Context, req *base.IdsRequest) (res *VideosResponse, err error)
 	WorkCounts(ctx context.Context, req *base.IdsRequest) (res *base.CountsResponse, err error)
+	VideoState(ctx context.Context, req *VideoStateRequest) (res *VideoStateResponse, err error)
+	MarkReady(ctx context.Context, req *MarkReadyRequest) (res *VideoStateResponse, err error)
+	MarkFailed(ctx context.Context, req *MarkFailedRequest) (res *VideoStateResponse, err error)
+	Uploads(ctx context.Context, req *UploadsRequest) (res *UploadsResponse, err error)
 }

@@ -5,9 +5,12 @@ import (
 	"context"
 	"time"
 
+	"go.uber.org/zap"
 	"gorm.io/gorm"
 
 	"tiktok/internal/errno"
+	"tiktok/internal/logx"
+	"tiktok/internal/push"
 	"tiktok/internal/validate"
 	"tiktok/kitex_gen/base"
 	mpb "tiktok/kitex_gen/message"
@@ -18,6 +21,7 @@ import (
 type Service struct {
 	st   *store
 	user userservice.Client
+	push *push.Publisher // nil: no chat push
 }
 
 var _ mpb.MessageService = (*Service)(nil)
@@ -25,6 +29,11 @@ var _ mpb.MessageService = (*Service)(nil)
 func NewService(db *gorm.DB, u userservice.Client) *Service {
 	return &Service{st: &store{db: db}, user: u}
 }
+
+// Announce makes Send announce each message to its recipient's gateways
+// once it is committed (docs/ARCHITECTURE.md, Chat push). The service is
+// the one place every send passes, whichever gateway or caller made it.
+func (s *Service) Announce(p *push.Publisher) { s.push = p }
 
 func (s *Service) Send(ctx context.Context, req *mpb.SendRequest) (*base.Empty, error) {
 	from, to, content := req.FromUserId, req.ToUserId, req.Content
@@ -50,6 +59,13 @@ func (s *Service) Send(ctx context.Context, req *mpb.SendRequest) (*base.Empty, 
 	m := &Message{ConvKey: convKey(from, to), FromUserID: from, ToUserID: to, Content: content}
 	if err := s.st.insert(ctx, m, time.Now().UnixMilli()); err != nil {
 		return nil, err
+	}
+	// After the commit, with the message's id and time: a client that sees
+	// the event finds the same message through its polls. Not announced is
+	// only late: the recipient's next poll brings it.
+	err = s.push.Chat(push.Message{ID: m.ID, ToUserID: to, FromUserID: from, Content: content, CreateTime: m.CreateTime})
+	if err != nil {
+		logx.Ctx(ctx).Warn("chat push: message not announced", zap.Int64("message_id", m.ID), zap.Error(err))
 	}
 	return &base.Empty{}, nil
 }

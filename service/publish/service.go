@@ -1,15 +1,13 @@
-// Package publish is the publish service: it owns the videos table, turns a
-// staged upload into a published video (check, cover, row), and answers
-// video look-ups for the other services.
+// Package publish is the publish service: it owns the videos table, turns an
+// upload into a job for the media role (check, row in processing, job) and
+// records the media role's outcome (MarkReady, MarkFailed), and answers
+// video look-ups for the other services, which see ready videos only.
 package publish
 
 import (
 	"context"
 	"errors"
 	"math"
-	"os"
-	"path"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -19,6 +17,7 @@ import (
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
 	"tiktok/internal/media"
+	"tiktok/internal/queue"
 	"tiktok/internal/storage"
 	"tiktok/internal/validate"
 	"tiktok/kitex_gen/base"
@@ -37,9 +36,12 @@ type Service struct {
 	known *cache.Immutable[Video]
 	// rules: retry detection and the daily quota (LimitUploads).
 	rules uploadRules
-	// media checks uploads and cuts covers within its limits (nil: the
-	// package defaults).
+	// media checks uploads within its limits (nil: the package defaults).
 	media *media.Runner
+	// jobs is the media role's queue (nil: publishing answers 10010);
+	// waitReady bounds how long a publish waits for its video.
+	jobs      *queue.Queue
+	waitReady time.Duration
 }
 
 var _ ppb.PublishService = (*Service)(nil)
@@ -49,46 +51,52 @@ func NewService(db *gorm.DB, c *cache.Cache, objects storage.Storage) *Service {
 		known: cache.NewImmutable[Video](200_000)}
 }
 
-// BoundMedia makes the service check uploads and cut covers with r: its
-// deadline, memory cap, worker pool and size bounds (the media: section).
+// BoundMedia makes the service check uploads with r: its deadline, memory
+// cap, worker pool and size bounds (the media: section).
 func (s *Service) BoundMedia(r *media.Runner) { s.media = r }
 
-// CreateVideo publishes the upload at req.VideoKey. On any failure it removes
-// every object it or the gateway stored, so a failed publish leaves nothing
-// behind.
+// QueueJobs makes publishes jobs on q, each waiting up to waitReady for its
+// video (upload.wait_ready; 0: answer at once).
+func (s *Service) QueueJobs(q *queue.Queue, waitReady time.Duration) {
+	s.jobs, s.waitReady = q, waitReady
+}
+
+// CreateVideo publishes the upload whose original is at req.VideoKey: it
+// checks the file (container, declared streams, bounds: nothing decoded),
+// records the video processing and queues its job for the media role, then
+// waits for the video to be ready (answered), failed (10007 with the
+// reason) or upload.wait_ready to pass (answered, still processing: the job
+// is durable). On a refusal it removes the original, so a refused publish
+// leaves nothing behind; once the job is queued the media role owns it.
 func (s *Service) CreateVideo(ctx context.Context, req *ppb.CreateVideoRequest) (*ppb.CreateVideoResponse, error) {
 	// A retry of a publish that is done, or an author over the quota, is
 	// answered before the video is probed.
-	if first, err := s.precheck(ctx, req); err != nil {
+	first, err := s.precheck(ctx, req)
+	if err != nil {
 		return nil, err
-	} else if first != nil {
-		return &ppb.CreateVideoResponse{Video: first}, nil
 	}
-	v, err := s.create(ctx, req.AuthorId, req.Title, req.VideoKey, req.ContentSha256)
+	if first == nil {
+		if first, err = s.create(ctx, req.AuthorId, req.Title, req.VideoKey, req.ContentSha256); err != nil {
+			return nil, err
+		}
+	}
+	v, err := s.await(ctx, first)
 	if err != nil {
 		return nil, err
 	}
 	return &ppb.CreateVideoResponse{Video: v}, nil
 }
 
-func (s *Service) create(ctx context.Context, author int64, title, videoKey, sum string) (v *base.VideoInfo, err error) {
-	coverKey, movedKey := "", ""
+// create checks the upload, records it processing and queues its job. It
+// answers the row (or the first attempt's, for a retry racing it).
+func (s *Service) create(ctx context.Context, author int64, title, original, sum string) (_ *Video, err error) {
 	defer func() {
-		if err != nil {
-			// Cleanup must run even if the caller gave up on ctx.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			for _, k := range []string{videoKey, movedKey, coverKey} {
-				if k != "" {
-					if derr := s.objects.Delete(cctx, k); derr != nil {
-						logx.Ctx(ctx).Error("cleanup failed", zap.String("key", k), zap.Error(derr))
-					}
-				}
-			}
+		if err != nil && original != "" {
+			s.removeBut(ctx, nil, original)
 		}
 	}()
-	if !strings.HasPrefix(videoKey, "videos/") || path.Clean(videoKey) != videoKey {
-		videoKey = "" // not ours to delete
+	if !storage.IsOriginalKey(original) {
+		original = "" // not ours to delete
 		return nil, errno.BadParam("bad video key")
 	}
 	if author <= 0 {
@@ -97,7 +105,10 @@ func (s *Service) create(ctx context.Context, author int64, title, videoKey, sum
 	if !validate.Title(title) {
 		return nil, errno.BadParam("title must be 1 to 100 characters")
 	}
-	src, err := s.objects.Source(ctx, videoKey)
+	if s.jobs == nil || !s.jobs.Up() {
+		return nil, errQueue
+	}
+	src, err := s.objects.Source(ctx, original)
 	if err != nil {
 		return nil, err
 	}
@@ -105,54 +116,80 @@ func (s *Service) create(ctx context.Context, author int64, title, videoKey, sum
 	if m == nil {
 		m = media.Default()
 	}
-	info, err := m.Probe(ctx, src)
-	if err != nil {
+	// The header-only probe refuses what can never play at once (10007,
+	// nothing kept); the media role probes again before decoding anything.
+	if _, err := m.Probe(ctx, src); err != nil {
 		return nil, mediaError(err)
 	}
-	tmp, err := os.CreateTemp("", "cover-*.jpg")
-	if err != nil {
-		return nil, err
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	if err := m.Cover(ctx, src, tmp.Name(), info); err != nil {
-		return nil, mediaError(err)
-	}
-	// Store the video under its container's extension and content type (a
-	// MOV or WebM staged as .mp4 would be served as video/mp4).
-	if ext := path.Ext(videoKey); ext != info.Ext {
-		moved := strings.TrimSuffix(videoKey, ext) + info.Ext
-		if err := s.restore(ctx, src, moved, info.ContentType); err != nil {
-			return nil, err
-		}
-		movedKey = moved
-		if err := s.objects.Delete(ctx, videoKey); err != nil {
-			return nil, err
-		}
-		videoKey, movedKey = moved, ""
-	}
-	f, err := os.Open(tmp.Name())
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	ck := "covers/" + strings.TrimSuffix(path.Base(videoKey), path.Ext(videoKey)) + ".jpg"
-	if _, err := s.objects.Put(ctx, ck, f, 0, "image/jpeg"); err != nil {
-		return nil, err
-	}
-	coverKey = ck
-	row := &Video{AuthorID: author, Title: title, VideoKey: videoKey, CoverKey: coverKey, ContentSHA256: sum}
+	row := &Video{AuthorID: author, Title: title, OriginalKey: original, State: stateProcessing, ContentSHA256: sum}
 	first, err := s.rows.insertOnce(ctx, row, s.now().UnixMilli(), s.rules)
 	if err != nil {
 		return nil, err
 	}
 	if first != nil {
 		// A retry that raced its first attempt, which won: ours goes.
-		s.removeBut(ctx, first, videoKey, coverKey)
-		return s.info(first), nil
+		s.removeBut(ctx, first, original)
+		original = ""
+		return first, nil
 	}
-	s.cache.Invalidate(ctx, cache.Key("video", row.ID), cache.Key("works", author), newestKey)
-	return s.info(row), nil
+	if err := s.jobs.Publish(ctx, queue.Job{VideoID: row.ID, AuthorID: author, Original: original}); err != nil {
+		// Nothing will process it: undo the row (the original goes in the
+		// deferred cleanup). Should the job have been stored after all (a
+		// lost acknowledgement), its worker finds no row and removes what
+		// the job names.
+		logx.Ctx(ctx).Warn("publish refused: job not queued", zap.Int64("video", row.ID), zap.Error(err))
+		if derr := s.rows.unpublish(context.WithoutCancel(ctx), row.ID); derr != nil {
+			logx.Ctx(ctx).Error("processing row not removed", zap.Int64("video", row.ID), zap.Error(derr))
+		}
+		return nil, errQueue
+	}
+	return row, nil
+}
+
+// errQueue: the job queue (NATS) is down; nothing of the upload is kept.
+var errQueue = errno.New(errno.CodeServiceUnavailable, "publishing is unavailable at the moment, please retry")
+
+// await answers v once it is ready, 10007 once it failed, or v still
+// processing after upload.wait_ready. It wakes on the media role's notice
+// (Queue.Watch) and reads the row at least every second anyway: the notice
+// is at most once, the row is the truth.
+func (s *Service) await(ctx context.Context, v *Video) (*base.VideoInfo, error) {
+	if v.State == stateProcessing && s.waitReady > 0 && s.jobs != nil {
+		notices, stop, err := s.jobs.Watch(v.ID)
+		if err != nil {
+			notices, stop = nil, func() {}
+		}
+		defer stop()
+		deadline := time.NewTimer(s.waitReady)
+		defer deadline.Stop()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+	wait:
+		for {
+			cur, err := s.rows.byID(ctx, v.ID)
+			if err != nil {
+				return nil, err
+			}
+			if cur == nil {
+				return nil, errno.New(errno.CodeUnsupportedMedia, "the video could not be processed")
+			}
+			if v = cur; v.State != stateProcessing {
+				break
+			}
+			select {
+			case <-notices:
+			case <-tick.C:
+			case <-deadline.C:
+				break wait
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	if v.State == stateFailed {
+		return nil, errno.New(errno.CodeUnsupportedMedia, "%s", v.Failure)
+	}
+	return s.info(v), nil
 }
 
 // mediaError maps a media refusal to its code: the file's fault is 10007
@@ -167,22 +204,12 @@ func mediaError(err error) error {
 	return err
 }
 
-// restore copies the object at src to key with contentType.
-func (s *Service) restore(ctx context.Context, src, key, contentType string) error {
-	r, err := media.Open(ctx, src)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	_, err = s.objects.Put(ctx, key, r, 0, contentType)
-	return err
-}
-
 func (s *Service) info(v *Video) *base.VideoInfo {
-	return &base.VideoInfo{
-		Id: v.ID, AuthorId: v.AuthorID, Title: v.Title, CreatedAtMs: v.CreatedAtMs,
-		PlayUrl: s.objects.URL(v.VideoKey), CoverUrl: s.objects.URL(v.CoverKey),
+	vi := &base.VideoInfo{Id: v.ID, AuthorId: v.AuthorID, Title: v.Title, CreatedAtMs: v.CreatedAtMs}
+	if v.State == stateReady {
+		vi.PlayUrl, vi.CoverUrl = s.objects.URL(v.VideoKey), s.objects.URL(v.CoverKey)
 	}
+	return vi
 }
 
 func (s *Service) infos(vs []Video) []*base.VideoInfo {

@@ -2,15 +2,13 @@ package publish
 
 import (
 	"context"
-	"path"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
-	"tiktok/kitex_gen/base"
+	"tiktok/internal/storage"
 	ppb "tiktok/kitex_gen/publish"
 )
 
@@ -23,10 +21,15 @@ func (s *Service) LimitUploads(dedupWindow time.Duration, dailyQuota int) {
 	s.rules = uploadRules{dedupWindow: dedupWindow, dailyQuota: dailyQuota}
 }
 
-// CheckUpload answers 10008 when the author has used the daily quota, so the
-// gateway refuses an upload before storing any of it. CreateVideo checks
-// again, exactly.
+// CheckUpload answers 10008 when the author has used the daily quota, and
+// 10010 while the job queue is down, so the gateway refuses an upload before
+// storing any of it. CreateVideo checks again, exactly.
 func (s *Service) CheckUpload(ctx context.Context, req *ppb.CheckUploadRequest) (*ppb.CheckUploadResponse, error) {
+	// NATS down: the upload could not become a job, so none of it is
+	// stored (10010); everything else goes on working.
+	if s.jobs != nil && !s.jobs.Up() {
+		return nil, errQueue
+	}
 	over, err := s.rows.overQuota(s.rows.db.WithContext(ctx), req.AuthorId, s.now().UnixMilli(), s.rules)
 	if err != nil {
 		return nil, err
@@ -41,8 +44,8 @@ func (s *Service) CheckUpload(ctx context.Context, req *ppb.CheckUploadRequest) 
 // is done (its first video) and one over the daily quota (10008). Either
 // way the new upload is removed. (nil, nil): go on; the insert checks both
 // again under the author's lock (insertOnce), for the publishes in flight.
-func (s *Service) precheck(ctx context.Context, req *ppb.CreateVideoRequest) (*base.VideoInfo, error) {
-	if !ownKey(req.VideoKey) || req.AuthorId <= 0 {
+func (s *Service) precheck(ctx context.Context, req *ppb.CreateVideoRequest) (*Video, error) {
+	if !storage.IsOriginalKey(req.VideoKey) || req.AuthorId <= 0 {
 		return nil, nil // create refuses it
 	}
 	if req.ContentSha256 != "" && !isSHA256(req.ContentSha256) {
@@ -64,13 +67,10 @@ func (s *Service) precheck(ctx context.Context, req *ppb.CreateVideoRequest) (*b
 	}
 	if first != nil {
 		logx.Ctx(ctx).Info("publish retried: answered the first video", zap.Int64("video", first.ID))
-		return s.info(first), nil
+		return first, nil
 	}
 	return nil, err
 }
-
-// ownKey is create's rule: the gateway stages uploads under videos/.
-func ownKey(k string) bool { return strings.HasPrefix(k, "videos/") && path.Clean(k) == k }
 
 func isSHA256(s string) bool {
 	if len(s) != 64 {
@@ -85,13 +85,14 @@ func isSHA256(s string) bool {
 }
 
 // removeBut deletes keys, except those of keep (a retry sent with the very
-// same staged key must not delete the video it repeats). Cleanup runs even
+// same original's key must not delete the original its first attempt's job
+// is working on). Cleanup runs even
 // if the caller gave up on ctx; a failure is only logged.
 func (s *Service) removeBut(ctx context.Context, keep *Video, keys ...string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	for _, k := range keys {
-		if k == "" || (keep != nil && (k == keep.VideoKey || k == keep.CoverKey)) {
+		if k == "" || (keep != nil && (k == keep.OriginalKey || k == keep.VideoKey || k == keep.CoverKey)) {
 			continue
 		}
 		if err := s.objects.Delete(cctx, k); err != nil {

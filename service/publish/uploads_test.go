@@ -150,7 +150,8 @@ func TestCreateVideoAnswersARetryBeforeProbing(t *testing.T) {
 	ctx := context.Background()
 	s := NewService(testdb.Open(t, "publish", Schema), nil, objects)
 	s.LimitUploads(10*time.Minute, 2)
-	first := &Video{AuthorID: 3, Title: "t", VideoKey: "videos/first.mp4", CoverKey: "covers/first.jpg", ContentSHA256: sumA}
+	first := &Video{AuthorID: 3, Title: "t", OriginalKey: "originals/first", VideoKey: "videos/first.mp4",
+		CoverKey: "covers/first.jpg", ContentSHA256: sumA}
 	if _, err := s.rows.insertOnce(ctx, first, time.Now().UnixMilli(), s.rules); err != nil {
 		t.Fatal(err)
 	}
@@ -164,28 +165,29 @@ func TestCreateVideoAnswersARetryBeforeProbing(t *testing.T) {
 		return err == nil
 	}
 	put("videos/first.mp4")
-	put("videos/retry.mp4")
-	r, err := s.CreateVideo(ctx, &ppb.CreateVideoRequest{AuthorId: 3, Title: "t", VideoKey: "videos/retry.mp4", ContentSha256: sumA})
+	put("originals/first")
+	put("originals/retry")
+	r, err := s.CreateVideo(ctx, &ppb.CreateVideoRequest{AuthorId: 3, Title: "t", VideoKey: "originals/retry", ContentSha256: sumA})
 	if err != nil || r.Video.Id != first.ID {
 		t.Fatalf("retry: %v, %v", r, err)
 	}
-	if exists("videos/retry.mp4") || !exists("videos/first.mp4") {
-		t.Fatal("the retry's upload must go, the first's stay")
+	if exists("originals/retry") || !exists("videos/first.mp4") {
+		t.Fatal("the retry's upload must go, the first's video stay")
 	}
-	// The very same staged key sent again must not delete the video.
-	if _, err := s.CreateVideo(ctx, &ppb.CreateVideoRequest{AuthorId: 3, Title: "t", VideoKey: "videos/first.mp4",
-		ContentSha256: sumA}); err != nil || !exists("videos/first.mp4") {
-		t.Fatalf("same key again: %v, exists %v", err, exists("videos/first.mp4"))
+	// The very same original's key sent again must not delete it.
+	if _, err := s.CreateVideo(ctx, &ppb.CreateVideoRequest{AuthorId: 3, Title: "t", VideoKey: "originals/first",
+		ContentSha256: sumA}); err != nil || !exists("originals/first") {
+		t.Fatalf("same key again: %v, exists %v", err, exists("originals/first"))
 	}
 	// Over the quota: 10008 before probing, the upload removed.
 	second := &Video{AuthorID: 3, Title: "u", VideoKey: "videos/second.mp4", CoverKey: "c"}
 	if _, err := s.rows.insertOnce(ctx, second, time.Now().UnixMilli(), s.rules); err != nil {
 		t.Fatal(err)
 	}
-	put("videos/third.mp4")
-	_, err = s.CreateVideo(ctx, &ppb.CreateVideoRequest{AuthorId: 3, Title: "v", VideoKey: "videos/third.mp4", ContentSha256: sumB})
-	if c, _ := errno.From(err); c != errno.CodeRateLimited || exists("videos/third.mp4") {
-		t.Fatalf("over the quota: %v, upload kept %v", err, exists("videos/third.mp4"))
+	put("originals/third")
+	_, err = s.CreateVideo(ctx, &ppb.CreateVideoRequest{AuthorId: 3, Title: "v", VideoKey: "originals/third", ContentSha256: sumB})
+	if c, _ := errno.From(err); c != errno.CodeRateLimited || exists("originals/third") {
+		t.Fatalf("over the quota: %v, upload kept %v", err, exists("originals/third"))
 	}
 	if _, err := s.CheckUpload(ctx, &ppb.CheckUploadRequest{AuthorId: 3}); err == nil {
 		t.Fatal("CheckUpload let an author over the quota upload")

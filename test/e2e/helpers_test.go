@@ -27,6 +27,7 @@ import (
 	"tiktok/internal/db"
 	"tiktok/internal/logx"
 	"tiktok/internal/media"
+	"tiktok/internal/queue"
 	"tiktok/internal/storage"
 )
 
@@ -37,6 +38,7 @@ type env struct {
 	cfg     *config.Config
 	tokens  *auth.Tokens
 	minio   *storage.MinIO // the remote deployment's media store
+	jobs    *queue.Queue   // the video pipeline's queue (the remote one is connected on first use)
 }
 
 // remoteConfig names the configuration of a running distributed deployment
@@ -75,7 +77,7 @@ func start(t *testing.T, mutate ...func(*config.Config)) *env {
 		defer cancel()
 		sys.Shutdown(ctx)
 	})
-	return &env{t: t, url: sys.URL, dataDir: cfg.DataDir, cfg: cfg, tokens: sys.Tokens}
+	return &env{t: t, url: sys.URL, dataDir: cfg.DataDir, cfg: cfg, tokens: sys.Tokens, jobs: sys.Bus.Queue}
 }
 
 // startRemote empties the running deployment (every service's tables, the
@@ -275,6 +277,7 @@ func (e *env) publish(token, title string) {
 
 // mediaFiles counts stored objects (videos and covers).
 func (e *env) mediaFiles() int {
+	e.settle()
 	if e.minio != nil {
 		n, err := e.minio.Count(context.Background(), "")
 		if err != nil {
@@ -290,6 +293,34 @@ func (e *env) mediaFiles() int {
 		return nil
 	})
 	return n
+}
+
+// settle waits until the video pipeline holds no job: a job is acknowledged
+// only after its clean-up (the original removed once the video is ready),
+// so storage is then as the pipeline leaves it.
+func (e *env) settle() {
+	e.t.Helper()
+	if e.jobs == nil {
+		nc, err := queue.Connect(e.cfg)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.t.Cleanup(nc.Close)
+		if e.jobs, err = queue.New(nc, queue.OptionsFrom(e.cfg)); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		n, err := e.jobs.Pending(context.Background())
+		if err == nil && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("the video pipeline still holds %d jobs (%v)", n, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // userFields are the eleven fields of API.md's User.

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,24 +90,7 @@ func TestRPCRequiresCredential(t *testing.T) {
 // instance started after the logout.
 func TestLogoutReachesEveryGateway(t *testing.T) {
 	_, base := setup(t)
-	const second = "127.0.0.1:8082"
-	startGateway := func() {
-		startRole(t, "gateway-2", "gateway", "TIKTOK_HTTP_ADDR="+second)
-		eventually(t, 30*time.Second, "second gateway up", func() bool {
-			c, err := net.DialTimeout("tcp", second, time.Second)
-			if err == nil {
-				c.Close()
-			}
-			return err == nil
-		})
-	}
-	startGateway()
-	t.Cleanup(func() {
-		if _, err := os.Stat(filepath.Join(runDir, "pids", "gateway-2.pid")); err == nil {
-			stopRole(t, "gateway-2")
-		}
-	})
-	other := "http://" + second
+	other := startGateway2(t)
 	_, token := register(t, base, "leaver")
 	me := url.Values{"token": {token}}
 	for _, gw := range []string{base, other} {
@@ -128,7 +110,7 @@ func TestLogoutReachesEveryGateway(t *testing.T) {
 	}
 	t.Logf("refused on both gateways %v after the logout", time.Since(start).Round(time.Millisecond))
 	stopRole(t, "gateway-2")
-	startGateway()
+	startGateway2(t)
 	if r, _ := call(t, "GET", other+"/douyin/user/", me); r.code() != int64(errno.CodeUnauthorized) {
 		t.Fatalf("a gateway started after the logout accepts the token: %v", r)
 	}

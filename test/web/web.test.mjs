@@ -1,6 +1,8 @@
 // Browser test of the web client in Debian's Chromium (playwright-core).
 // scripts/web-test.sh starts the embedded system and sets BASE_URL and
-// SAMPLE_VIDEO. Screenshots of the main screens go to OUT_DIR.
+// SAMPLE_VIDEO. Screenshots of the main screens go to OUT_DIR. BASE_URL_2,
+// when set, is a second gateway instance of the same deployment: the second
+// person (Bob, desktop) uses it, so the chat's push crosses instances.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.BASE_URL;
+const BASE2 = process.env.BASE_URL_2 || BASE;
 const SAMPLE = process.env.SAMPLE_VIDEO;
 const OUT = process.env.OUT_DIR || 'test-output/web';
 mkdirSync(OUT, { recursive: true });
@@ -64,8 +67,11 @@ function watchPolicy(page, errs) {
 
 const shot = (page, name) => page.screenshot({ path: `${OUT}/${name}.png` });
 
+// base is the gateway instance a person's page uses.
+const base = (page) => (page === desktop ? BASE2 : BASE);
+
 async function signUp(page, name) {
-  await page.goto(`${BASE}/#/register`);
+  await page.goto(`${base(page)}/#/register`);
   await page.getByLabel('Username').fill(name);
   await page.getByLabel('Password').fill('secret123');
   await page.getByRole('button', { name: 'Sign up' }).click();
@@ -92,7 +98,7 @@ test('two people: upload, feed, like, comment, follow, chat', async () => {
   await signUp(desktop, bob);
 
   // Alice uploads a video; the progress bar runs to the end.
-  await phone.getByRole('link', { name: 'Upload' }).click();
+  await phone.getByRole('link', { name: 'Upload', exact: true }).click();
   await phone.getByLabel('Title').fill('My first clip <b>bold?</b>');
   await phone.getByLabel('Video file').setInputFiles(SAMPLE);
   await phone.getByRole('button', { name: 'Publish' }).click();
@@ -101,7 +107,7 @@ test('two people: upload, feed, like, comment, follow, chat', async () => {
   await shot(phone, '02-upload-phone');
 
   // Bob finds it in the feed: the title is text, the author is Alice.
-  await desktop.goto(`${BASE}/#/feed`);
+  await desktop.goto(`${BASE2}/#/feed`);
   await desktop.reload();
   const card = await videoCard(desktop, 'My first clip');
   assert.equal(await card.locator('.title').textContent(), 'My first clip <b>bold?</b>');
@@ -166,18 +172,36 @@ test('two people: upload, feed, like, comment, follow, chat', async () => {
   await shot(desktop, '06-friends-desktop');
   await friend.click();
   await desktop.locator('.messages li.theirs', { hasText: 'hi bob' }).waitFor();
+
+  // Both chats hold a live stream (one on each gateway instance when there
+  // are two): a message reaches the other page pushed, well before the
+  // 2-second poll (which a live stream slows to a 30-second safety net).
+  for (const p of [phone, desktop]) await p.locator('.messages[data-stream="live"]').waitFor({ timeout: 10000 });
+  const pushedTo = async (page, text) => {
+    const li = page.locator('.messages li.theirs', { hasText: text });
+    await li.waitFor({ timeout: 1500 });
+    assert.equal(await li.getAttribute('data-via'), 'push', `"${text}" reached the page by polling, not pushed`);
+  };
   await desktop.getByLabel(`Message ${alice}`).fill('hi alice <script>alert(2)</script>');
   await desktop.getByRole('button', { name: 'Send' }).click();
-  await phone.locator('.messages li.theirs', { hasText: 'hi alice <script>' }).waitFor({ timeout: 10000 });
-  await phone.waitForTimeout(4500); // two more polls: nothing may repeat
-  assert.deepEqual(await phone.locator('.messages li').allTextContents(), ['hi bob', 'hi alice <script>alert(2)</script>']);
-  assert.deepEqual(await desktop.locator('.messages li').allTextContents(), ['hi bob', 'hi alice <script>alert(2)</script>']);
+  await pushedTo(phone, 'hi alice <script>');
+  await phone.getByLabel(`Message ${bob}`).fill('pushed both ways?');
+  await phone.getByRole('button', { name: 'Send' }).click();
+  await pushedTo(desktop, 'pushed both ways?');
+  await phone.waitForTimeout(4500); // polls that may still come: nothing may repeat
+  const chat = ['hi bob', 'hi alice <script>alert(2)</script>', 'pushed both ways?'];
+  assert.deepEqual(await phone.locator('.messages li').allTextContents(), chat);
+  assert.deepEqual(await desktop.locator('.messages li').allTextContents(), chat);
+  // The stream is a fetch with the token in its Authorization header.
+  const streams = requests.filter((r) => r.url.includes('/douyin/message/stream/'));
+  assert.ok(streams.length >= 2 && streams.every((r) => /^Bearer .+/.test(r.headers.authorization || '')),
+    'the chat streams sent their token in the Authorization header');
   await shot(phone, '07-chat-phone');
   await shot(desktop, '08-chat-desktop');
 });
 
 test('keyboard: arrow keys move through the feed', async () => {
-  await desktop.goto(`${BASE}/#/feed`);
+  await desktop.goto(`${BASE2}/#/feed`);
   await desktop.locator('article.video.current').waitFor();
   const first = await desktop.locator('article.video.current').getAttribute('data-video-id');
   const total = await desktop.locator('article.video').count();
@@ -263,7 +287,7 @@ test('the page is served with its defences, and the policy is enforced', async (
 test('log out ends the session and tells the server, the token in the header', async () => {
   const logouts = [];
   desktop.on('request', (r) => { if (r.url().includes('/douyin/user/logout')) logouts.push(r); });
-  await desktop.goto(`${BASE}/#/feed`);
+  await desktop.goto(`${BASE2}/#/feed`);
   await desktop.getByRole('button', { name: 'Log out' }).click();
   await desktop.getByRole('link', { name: 'Log in' }).waitFor();
   assert.equal(await desktop.evaluate(() => localStorage.getItem('session')), null);

@@ -97,6 +97,54 @@ export async function api(method, path, params = {}, { auth = true } = {}) {
   return check(body, !!(s && auth));
 }
 
+// stream reads a Server-Sent Events stream of the API (beyond the app's
+// contract: /douyin/message/stream/) and calls onEvent with each event
+// ({ event, id, data }, a heartbeat as { event: 'ping' }) until the stream
+// ends or signal aborts it. It uses fetch and not EventSource, which cannot
+// send headers and would need the token in the URL. A refusal (a JSON reply)
+// is thrown as an ApiError, with the server's Retry-After in seconds when it
+// gave one; a rejected token ends the session as every call does.
+export async function stream(path, onEvent, signal) {
+  const s = me();
+  let res;
+  try {
+    res = await fetch(`/douyin/${path}/`, { headers: { ...bearer(s), Accept: 'text/event-stream' }, cache: 'no-store', signal });
+  } catch (e) {
+    throw new Error('network');
+  }
+  if (!(res.headers.get('Content-Type') || '').startsWith('text/event-stream')) {
+    const body = await res.json().catch(() => ({ status_code: 10009, status_msg: 'bad reply' }));
+    try { check(body, !!s); } catch (err) {
+      err.retryAfter = Number(res.headers.get('Retry-After')) || 0;
+      throw err;
+    }
+    throw new ApiError(10009, 'not a stream');
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    let chunk;
+    try { chunk = await reader.read(); } catch { return; } // dropped or aborted: ended
+    if (chunk.done) return;
+    buf += chunk.value;
+    // Events end with a blank line; the gateway writes "\n" line ends only.
+    for (let end = buf.indexOf('\n\n'); end >= 0; end = buf.indexOf('\n\n')) {
+      const ev = { event: 'message', id: '', data: '' };
+      for (const line of buf.slice(0, end).split('\n')) {
+        if (line.startsWith(':')) { ev.event = 'ping'; continue; }
+        const i = line.indexOf(':');
+        const field = i < 0 ? line : line.slice(0, i);
+        const value = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
+        if (field === 'event') ev.event = value;
+        else if (field === 'id') ev.id = value;
+        else if (field === 'data') ev.data = ev.data ? `${ev.data}\n${value}` : value;
+      }
+      buf = buf.slice(end + 2);
+      onEvent(ev);
+    }
+  }
+}
+
 // upload publishes a video as multipart form data. It uses XMLHttpRequest
 // rather than fetch because only XHR reports upload progress: onProgress gets
 // the fraction sent (0..1), or null when the size is unknown.

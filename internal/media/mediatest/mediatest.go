@@ -209,3 +209,32 @@ func Hostile(ctx context.Context, dir string) (map[string]string, error) {
 	}
 	return out, err
 }
+
+// Sized makes an H.264/AAC MP4 of w x h at fps, seconds long, in dst.
+func Sized(ctx context.Context, dst string, w, h, fps, seconds int) error {
+	return FFmpeg(ctx, dst, "-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d:duration=%d", w, h, fps, seconds),
+		"-f", "lavfi", "-i", fmt.Sprintf("sine=duration=%d", seconds), "-c:v", "libx264", "-preset", "ultrafast",
+		"-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest")
+}
+
+// Undecodable makes an MP4 that passes every check made without decoding
+// (container, declared streams, sizes, two packets) but whose frames are
+// zeros: no decoder makes a picture of it.
+func Undecodable(ctx context.Context, dst string) error {
+	if err := FFmpeg(ctx, dst, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart"); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(dst)
+	if err != nil {
+		return err
+	}
+	i := bytes.Index(b, []byte("mdat"))
+	if i < 4 {
+		return fmt.Errorf("no mdat in %s", dst)
+	}
+	for j := i + 4; j < len(b); j++ {
+		b[j] = 0
+	}
+	return os.WriteFile(dst, b, 0o644)
+}

@@ -18,6 +18,10 @@ type Client interface {
 	ListBefore(ctx context.Context, Req *publish.ListBeforeRequest, callOptions ...callopt.Option) (r *publish.VideosResponse, err error)
 	MGetVideos(ctx context.Context, Req *base.IdsRequest, callOptions ...callopt.Option) (r *publish.VideosResponse, err error)
 	WorkCounts(ctx context.Context, Req *base.IdsRequest, callOptions ...callopt.Option) (r *base.CountsResponse, err error)
+	VideoState(ctx context.Context, Req *publish.VideoStateRequest, callOptions ...callopt.Option) (r *publish.VideoStateResponse, err error)
+	MarkReady(ctx context.Context, Req *publish.MarkReadyRequest, callOptions ...callopt.Option) (r *publish.VideoStateResponse, err error)
+	MarkFailed(ctx context.Context, Req *publish.MarkFailedRequest, callOptions ...callopt.Option) (r *publish.VideoStateResponse, err error)
+	Uploads(ctx context.Context, Req *publish.UploadsRequest, callOptions ...callopt.Option) (r *publish.UploadsResponse, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -77,4 +81,24 @@ func (p *kPublishServiceClient) MGetVideos(ctx context.Context, Req *base.IdsReq
 func (p *kPublishServiceClient) WorkCounts(ctx context.Context, Req *base.IdsRequest, callOptions ...callopt.Option) (r *base.CountsResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.WorkCounts(ctx, Req)
+}
+
+func (p *kPublishServiceClient) VideoState(ctx context.Context, Req *publish.VideoStateRequest, callOptions ...callopt.Option) (r *publish.VideoStateResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.VideoState(ctx, Req)
+}
+
+func (p *kPublishServiceClient) MarkReady(ctx context.Context, Req *publish.MarkReadyRequest, callOptions ...callopt.Option) (r *publish.VideoStateResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.MarkReady(ctx, Req)
+}
+
+func (p *kPublishServiceClient) MarkFailed(ctx context.Context, Req *publish.MarkFailedRequest, callOptions ...callopt.Option) (r *publish.VideoStateResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.MarkFailed(ctx, Req)
+}
+
+func (p *kPublishServiceClient) Uploads(ctx context.Context, Req *publish.UploadsRequest, callOptions ...callopt.Option) (r *publish.UploadsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.Uploads(ctx, Req)
 }

@@ -58,6 +58,34 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingUnary),
 	),
+	"VideoState": kitex.NewMethodInfo(
+		videoStateHandler,
+		newVideoStateArgs,
+		newVideoStateResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingUnary),
+	),
+	"MarkReady": kitex.NewMethodInfo(
+		markReadyHandler,
+		newMarkReadyArgs,
+		newMarkReadyResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingUnary),
+	),
+	"MarkFailed": kitex.NewMethodInfo(
+		markFailedHandler,
+		newMarkFailedArgs,
+		newMarkFailedResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingUnary),
+	),
+	"Uploads": kitex.NewMethodInfo(
+		uploadsHandler,
+		newUploadsArgs,
+		newUploadsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingUnary),
+	),
 }
 
 var (
@@ -790,6 +818,450 @@ func (p *WorkCountsResult) GetResult() interface{} {
 	return p.Success
 }
 
+func videoStateHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	switch s := arg.(type) {
+	case *streaming.Args:
+		st := s.Stream
+		req := new(publish.VideoStateRequest)
+		if err := st.RecvMsg(req); err != nil {
+			return err
+		}
+		resp, err := handler.(publish.PublishService).VideoState(ctx, req)
+		if err != nil {
+			return err
+		}
+		return st.SendMsg(resp)
+	case *VideoStateArgs:
+		success, err := handler.(publish.PublishService).VideoState(ctx, s.Req)
+		if err != nil {
+			return err
+		}
+		realResult := result.(*VideoStateResult)
+		realResult.Success = success
+		return nil
+	default:
+		return errInvalidMessageType
+	}
+}
+func newVideoStateArgs() interface{} {
+	return &VideoStateArgs{}
+}
+
+func newVideoStateResult() interface{} {
+	return &VideoStateResult{}
+}
+
+type VideoStateArgs struct {
+	Req *publish.VideoStateRequest
+}
+
+func (p *VideoStateArgs) Marshal(out []byte) ([]byte, error) {
+	if !p.IsSetReq() {
+		return out, nil
+	}
+	return proto.Marshal(p.Req)
+}
+
+func (p *VideoStateArgs) Unmarshal(in []byte) error {
+	msg := new(publish.VideoStateRequest)
+	if err := proto.Unmarshal(in, msg); err != nil {
+		return err
+	}
+	p.Req = msg
+	return nil
+}
+
+var VideoStateArgs_Req_DEFAULT *publish.VideoStateRequest
+
+func (p *VideoStateArgs) GetReq() *publish.VideoStateRequest {
+	if !p.IsSetReq() {
+		return VideoStateArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+
+func (p *VideoStateArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *VideoStateArgs) GetFirstArgument() interface{} {
+	return p.Req
+}
+
+type VideoStateResult struct {
+	Success *publish.VideoStateResponse
+}
+
+var VideoStateResult_Success_DEFAULT *publish.VideoStateResponse
+
+func (p *VideoStateResult) Marshal(out []byte) ([]byte, error) {
+	if !p.IsSetSuccess() {
+		return out, nil
+	}
+	return proto.Marshal(p.Success)
+}
+
+func (p *VideoStateResult) Unmarshal(in []byte) error {
+	msg := new(publish.VideoStateResponse)
+	if err := proto.Unmarshal(in, msg); err != nil {
+		return err
+	}
+	p.Success = msg
+	return nil
+}
+
+func (p *VideoStateResult) GetSuccess() *publish.VideoStateResponse {
+	if !p.IsSetSuccess() {
+		return VideoStateResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+func (p *VideoStateResult) SetSuccess(x interface{}) {
+	p.Success = x.(*publish.VideoStateResponse)
+}
+
+func (p *VideoStateResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *VideoStateResult) GetResult() interface{} {
+	return p.Success
+}
+
+func markReadyHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	switch s := arg.(type) {
+	case *streaming.Args:
+		st := s.Stream
+		req := new(publish.MarkReadyRequest)
+		if err := st.RecvMsg(req); err != nil {
+			return err
+		}
+		resp, err := handler.(publish.PublishService).MarkReady(ctx, req)
+		if err != nil {
+			return err
+		}
+		return st.SendMsg(resp)
+	case *MarkReadyArgs:
+		success, err := handler.(publish.PublishService).MarkReady(ctx, s.Req)
+		if err != nil {
+			return err
+		}
+		realResult := result.(*MarkReadyResult)
+		realResult.Success = success
+		return nil
+	default:
+		return errInvalidMessageType
+	}
+}
+func newMarkReadyArgs() interface{} {
+	return &MarkReadyArgs{}
+}
+
+func newMarkReadyResult() interface{} {
+	return &MarkReadyResult{}
+}
+
+type MarkReadyArgs struct {
+	Req *publish.MarkReadyRequest
+}
+
+func (p *MarkReadyArgs) Marshal(out []byte) ([]byte, error) {
+	if !p.IsSetReq() {
+		return out, nil
+	}
+	return proto.Marshal(p.Req)
+}
+
+func (p *MarkReadyArgs) Unmarshal(in []byte) error {
+	msg := new(publish.MarkReadyRequest)
+	if err := proto.Unmarshal(in, msg); err != nil {
+		return err
+	}
+	p.Req = msg
+	return nil
+}
+
+var MarkReadyArgs_Req_DEFAULT *publish.MarkReadyRequest
+
+func (p *MarkReadyArgs) GetReq() *publish.MarkReadyRequest {
+	if !p.IsSetReq() {
+		return MarkReadyArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+
+func (p *MarkReadyArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *MarkReadyArgs) GetFirstArgument() interface{} {
+	return p.Req
+}
+
+type MarkReadyResult struct {
+	Success *publish.VideoStateResponse
+}
+
+var MarkReadyResult_Success_DEFAULT *publish.VideoStateResponse
+
+func (p *MarkReadyResult) Marshal(out []byte) ([]byte, error) {
+	if !p.IsSetSuccess() {
+		return out, nil
+	}
+	return proto.Marshal(p.Success)
+}
+
+func (p *MarkReadyResult) Unmarshal(in []byte) error {
+	msg := new(publish.VideoStateResponse)
+	if err := proto.Unmarshal(in, msg); err != nil {
+		return err
+	}
+	p.Success = msg
+	return nil
+}
+
+func (p *MarkReadyResult) GetSuccess() *publish.VideoStateResponse {
+	if !p.IsSetSuccess() {
+		return MarkReadyResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+func (p *MarkReadyResult) SetSuccess(x interface{}) {
+	p.Success = x.(*publish.VideoStateResponse)
+}
+
+func (p *MarkReadyResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *MarkReadyResult) GetResult() interface{} {
+	return p.Success
+}
+
+func markFailedHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	switch s := arg.(type) {
+	case *streaming.Args:
+		st := s.Stream
+		req := new(publish.MarkFailedRequest)
+		if err := st.RecvMsg(req); err != nil {
+			return err
+		}
+		resp, err := handler.(publish.PublishService).MarkFailed(ctx, req)
+		if err != nil {
+			return err
+		}
+		return st.SendMsg(resp)
+	case *MarkFailedArgs:
+		success, err := handler.(publish.PublishService).MarkFailed(ctx, s.Req)
+		if err != nil {
+			return err
+		}
+		realResult := result.(*MarkFailedResult)
+		realResult.Success = success
+		return nil
+	default:
+		return errInvalidMessageType
+	}
+}
+func newMarkFailedArgs() interface{} {
+	return &MarkFailedArgs{}
+}
+
+func newMarkFailedResult() interface{} {
+	return &MarkFailedResult{}
+}
+
+type MarkFailedArgs struct {
+	Req *publish.MarkFailedRequest
+}
+
+func (p *MarkFailedArgs) Marshal(out []byte) ([]byte, error) {
+	if !p.IsSetReq() {
+		return out, nil
+	}
+	return proto.Marshal(p.Req)
+}
+
+func (p *MarkFailedArgs) Unmarshal(in []byte) error {
+	msg := new(publish.MarkFailedRequest)
+	if err := proto.Unmarshal(in, msg); err != nil {
+		return err
+	}
+	p.Req = msg
+	return nil
+}
+
+var MarkFailedArgs_Req_DEFAULT *publish.MarkFailedRequest
+
+func (p *MarkFailedArgs) GetReq() *publish.MarkFailedRequest {
+	if !p.IsSetReq() {
+		return MarkFailedArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+
+func (p *MarkFailedArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *MarkFailedArgs) GetFirstArgument() interface{} {
+	return p.Req
+}
+
+type MarkFailedResult struct {
+	Success *publish.VideoStateResponse
+}
+
+var MarkFailedResult_Success_DEFAULT *publish.VideoStateResponse
+
+func (p *MarkFailedResult) Marshal(out []byte) ([]byte, error) {
+	if !p.IsSetSuccess() {
+		return out, nil
+	}
+	return proto.Marshal(p.Success)
+}
+
+func (p *MarkFailedResult) Unmarshal(in []byte) error {
+	msg := new(publish.VideoStateResponse)
+	if err := proto.Unmarshal(in, msg); err != nil {
+		return err
+	}
+	p.Success = msg
+	return nil
+}
+
+func (p *MarkFailedResult) GetSuccess() *publish.VideoStateResponse {
+	if !p.IsSetSuccess() {
+		return MarkFailedResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+func (p *MarkFailedResult) SetSuccess(x interface{}) {
+	p.Success = x.(*publish.VideoStateResponse)
+}
+
+func (p *MarkFailedResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *MarkFailedResult) GetResult() interface{} {
+	return p.Success
+}
+
+func uploadsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	switch s := arg.(type) {
+	case *streaming.Args:
+		st := s.Stream
+		req := new(publish.UploadsRequest)
+		if err := st.RecvMsg(req); err != nil {
+			return err
+		}
+		resp, err := handler.(publish.PublishService).Uploads(ctx, req)
+		if err != nil {
+			return err
+		}
+		return st.SendMsg(resp)
+	case *UploadsArgs:
+		success, err := handler.(publish.PublishService).Uploads(ctx, s.Req)
+		if err != nil {
+			return err
+		}
+		realResult := result.(*UploadsResult)
+		realResult.Success = success
+		return nil
+	default:
+		return errInvalidMessageType
+	}
+}
+func newUploadsArgs() interface{} {
+	return &UploadsArgs{}
+}
+
+func newUploadsResult() interface{} {
+	return &UploadsResult{}
+}
+
+type UploadsArgs struct {
+	Req *publish.UploadsRequest
+}
+
+func (p *UploadsArgs) Marshal(out []byte) ([]byte, error) {
+	if !p.IsSetReq() {
+		return out, nil
+	}
+	return proto.Marshal(p.Req)
+}
+
+func (p *UploadsArgs) Unmarshal(in []byte) error {
+	msg := new(publish.UploadsRequest)
+	if err := proto.Unmarshal(in, msg); err != nil {
+		return err
+	}
+	p.Req = msg
+	return nil
+}
+
+var UploadsArgs_Req_DEFAULT *publish.UploadsRequest
+
+func (p *UploadsArgs) GetReq() *publish.UploadsRequest {
+	if !p.IsSetReq() {
+		return UploadsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+
+func (p *UploadsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *UploadsArgs) GetFirstArgument() interface{} {
+	return p.Req
+}
+
+type UploadsResult struct {
+	Success *publish.UploadsResponse
+}
+
+var UploadsResult_Success_DEFAULT *publish.UploadsResponse
+
+func (p *UploadsResult) Marshal(out []byte) ([]byte, error) {
+	if !p.IsSetSuccess() {
+		return out, nil
+	}
+	return proto.Marshal(p.Success)
+}
+
+func (p *UploadsResult) Unmarshal(in []byte) error {
+	msg := new(publish.UploadsResponse)
+	if err := proto.Unmarshal(in, msg); err != nil {
+		return err
+	}
+	p.Success = msg
+	return nil
+}
+
+func (p *UploadsResult) GetSuccess() *publish.UploadsResponse {
+	if !p.IsSetSuccess() {
+		return UploadsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+func (p *UploadsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*publish.UploadsResponse)
+}
+
+func (p *UploadsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *UploadsResult) GetResult() interface{} {
+	return p.Success
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -855,6 +1327,46 @@ func (p *kClient) WorkCounts(ctx context.Context, Req *base.IdsRequest) (r *base
 	_args.Req = Req
 	var _result WorkCountsResult
 	if err = p.c.Call(ctx, "WorkCounts", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) VideoState(ctx context.Context, Req *publish.VideoStateRequest) (r *publish.VideoStateResponse, err error) {
+	var _args VideoStateArgs
+	_args.Req = Req
+	var _result VideoStateResult
+	if err = p.c.Call(ctx, "VideoState", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) MarkReady(ctx context.Context, Req *publish.MarkReadyRequest) (r *publish.VideoStateResponse, err error) {
+	var _args MarkReadyArgs
+	_args.Req = Req
+	var _result MarkReadyResult
+	if err = p.c.Call(ctx, "MarkReady", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) MarkFailed(ctx context.Context, Req *publish.MarkFailedRequest) (r *publish.VideoStateResponse, err error) {
+	var _args MarkFailedArgs
+	_args.Req = Req
+	var _result MarkFailedResult
+	if err = p.c.Call(ctx, "MarkFailed", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) Uploads(ctx context.Context, Req *publish.UploadsRequest) (r *publish.UploadsResponse, err error) {
+	var _args UploadsArgs
+	_args.Req = Req
+	var _result UploadsResult
+	if err = p.c.Call(ctx, "Uploads", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil
