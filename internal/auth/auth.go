@@ -180,8 +180,26 @@ func (t *Tokens) remember(token string, cl claims) bool {
 }
 
 // verify checks the token's signature and claims.
+// compact reports whether token is three base64url segments and nothing
+// else. Go's base64 decoder skips CR and LF, so without this check a token
+// with line breaks inserted would verify as the original: one session under
+// many spellings (found by FuzzParseToken).
+func compact(token string) bool {
+	dots := 0
+	for i := 0; i < len(token); i++ {
+		switch c := token[i]; {
+		case c == '.':
+			dots++
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return dots == 2
+}
+
 func (t *Tokens) verify(token string) (claims, error) {
-	if len(token) > maxTokenLen {
+	if len(token) > maxTokenLen || !compact(token) {
 		return claims{}, ErrInvalid
 	}
 	var rc jwt.RegisteredClaims

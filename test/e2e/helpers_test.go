@@ -64,6 +64,10 @@ func start(t *testing.T, mutate ...func(*config.Config)) *env {
 	cfg.DataDir = t.TempDir()
 	cfg.Demo = false
 	cfg.Log.Level = "error"
+	// The suite runs under the race detector, several times slower, and its
+	// storms queue hundreds of writers on one SQLite file: the production
+	// bound of 3 s per call would turn that queue into 10010s.
+	cfg.RPC.Timeout = 15 * time.Second
 	for _, m := range mutate {
 		m(cfg)
 	}
