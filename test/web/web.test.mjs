@@ -13,6 +13,13 @@ import { chromium } from 'playwright-core';
 const BASE = process.env.BASE_URL;
 const BASE2 = process.env.BASE_URL_2 || BASE;
 const SAMPLE = process.env.SAMPLE_VIDEO;
+// LONG_VIDEO takes the media role seconds to transcode; UNDECODABLE_VIDEO
+// passes the publish's probe and then fails. UPLOAD_WAIT_READY=0s says the
+// server answers a publish without waiting for its video (scripts/web-test.sh
+// starts it so), so the processing state can be seen.
+const LONG = process.env.LONG_VIDEO;
+const UNDECODABLE = process.env.UNDECODABLE_VIDEO;
+const EARLY_REPLY = /^0+[a-z]*$/.test(process.env.UPLOAD_WAIT_READY || '');
 const OUT = process.env.OUT_DIR || 'test-output/web';
 mkdirSync(OUT, { recursive: true });
 const stamp = Date.now() % 1e6;
@@ -104,6 +111,8 @@ test('two people: upload, feed, like, comment, follow, chat', async () => {
   await phone.getByRole('button', { name: 'Publish' }).click();
   await phone.getByText('Published!').waitFor({ timeout: 60000 });
   assert.equal(await phone.locator('#upload-progress').evaluate((p) => p.value), 100);
+  // The view follows the video until the media role has made it.
+  await phone.locator('.status[data-state="ready"]', { hasText: 'Your video is ready' }).waitFor({ timeout: 60000 });
   await shot(phone, '02-upload-phone');
 
   // Bob finds it in the feed: the title is text, the author is Alice.
@@ -198,6 +207,89 @@ test('two people: upload, feed, like, comment, follow, chat', async () => {
     'the chat streams sent their token in the Authorization header');
   await shot(phone, '07-chat-phone');
   await shot(desktop, '08-chat-desktop');
+});
+
+test('the uploader sees processing and failed uploads, and the ready video without a reload', async () => {
+  assert.ok(LONG && UNDECODABLE, 'LONG_VIDEO and UNDECODABLE_VIDEO must be set');
+  const uploadCalls = () => requests.filter((r) => r.url.includes('/douyin/publish/uploads/'));
+  for (const r of uploadCalls()) assert.match(r.headers.authorization || '', /^Bearer .+/);
+  // Alice (phone, still logged in) uploads a video that takes a while.
+  await phone.getByRole('link', { name: 'Upload', exact: true }).click();
+  await phone.getByLabel('Title').fill('Longer clip');
+  await phone.getByLabel('Video file').setInputFiles(LONG);
+  // Set in this document: still there afterwards only if nothing reloaded it.
+  await phone.evaluate(() => { window.__sameDocument = true; });
+  await phone.getByRole('button', { name: 'Publish' }).click();
+  await phone.getByText('Published!').waitFor({ timeout: 60000 });
+  const me = phone.locator('.profile .name', { hasText: alice });
+  const thumb = phone.locator('button.thumb', { hasText: 'Longer clip' });
+  if (EARLY_REPLY) {
+    // The reply came while the video is still transcoded: her profile shows
+    // a processing tile among her videos, then the video in its place.
+    await phone.getByRole('link', { name: 'Me' }).click();
+    await me.waitFor();
+    const tile = phone.locator('.grid .thumb.pending[data-state="processing"]', { hasText: 'Longer clip' });
+    await tile.waitFor({ timeout: 10000 });
+    assert.match(await tile.textContent(), /Processing…/);
+    // Read at one instant: the tile goes before the count changes.
+    const [tiles, videos, stats] = await phone.evaluate(() => [document.querySelectorAll('.thumb.pending').length,
+      [...document.querySelectorAll('.grid button.thumb')].map((b) => b.getAttribute('aria-label')), document.querySelector('.stats').textContent]);
+    if (tiles) {
+      assert.ok(!videos.includes('Play Longer clip'), 'a processing video shown as ready');
+      assert.match(stats, /(^|\D)1 videos/);
+    }
+    await shot(phone, '11-processing-phone');
+    await thumb.waitFor({ timeout: 120000 });
+    await tile.waitFor({ state: 'detached' });
+    await phone.locator('.stats', { hasText: '2 videos' }).waitFor();
+    assert.equal(await phone.locator('.grid .thumb.pending').count(), 0);
+    // The newest video first, where the tile was.
+    assert.equal(await phone.locator('.grid button.thumb').first().getAttribute('aria-label'), 'Play Longer clip');
+    // Nothing processing: the polling stopped.
+    const calls = uploadCalls().length;
+    await phone.waitForTimeout(4500);
+    assert.equal(uploadCalls().length, calls, 'the uploads were still polled with nothing processing');
+  } else {
+    // The reply waited for the video (upload.wait_ready): ready at once.
+    await phone.locator('.status[data-state="ready"]').waitFor({ timeout: 60000 });
+    await phone.getByRole('link', { name: 'Me' }).click();
+    await thumb.waitFor();
+  }
+  assert.equal(await phone.evaluate(() => window.__sameDocument), true, 'the page was reloaded');
+
+  // A file that passes the probe but cannot be decoded: the upload view says
+  // why (after following it, or from the reply's 10007), and so does her
+  // profile, as a failed upload, never among her videos.
+  await phone.getByRole('link', { name: 'Upload', exact: true }).click();
+  const broken = 'Broken <i>clip</i>';
+  await phone.getByLabel('Title').fill(broken);
+  await phone.getByLabel('Video file').setInputFiles(UNDECODABLE);
+  await phone.getByRole('button', { name: 'Publish' }).click();
+  const status = phone.locator('.status[data-state="failed"]');
+  await status.waitFor({ timeout: 60000 });
+  await shot(phone, '12-upload-failed-phone');
+  const said = await status.textContent();
+  await phone.getByRole('link', { name: 'Me' }).click();
+  await me.waitFor();
+  const item = phone.locator('.failed-uploads li[data-state="failed"]', { hasText: 'Broken' });
+  await item.waitFor({ timeout: 10000 });
+  assert.equal(await item.locator('.title').textContent(), broken);
+  assert.equal(await item.locator('i').count(), 0);
+  const reason = (await item.locator('.reason').textContent()).trim();
+  assert.ok(reason.length > 0, 'no reason shown');
+  assert.ok(said.includes(reason), `the upload view said "${said}", the profile "${reason}"`);
+  await phone.locator('.uploads summary', { hasText: '1 upload failed' }).waitFor();
+  await thumb.waitFor();
+  assert.equal(await phone.locator('.grid .thumb', { hasText: 'Broken' }).count(), 0, 'a failed upload shown as a video');
+  await shot(phone, '13-profile-failed-phone');
+  // Bob does not see Alice's uploads on her profile.
+  await desktop.goto(`${BASE2}/#/user/${await phone.evaluate(() => JSON.parse(localStorage.getItem('session')).userId)}`);
+  await desktop.locator('.profile .name', { hasText: alice }).waitFor();
+  await desktop.locator('button.thumb', { hasText: 'Longer clip' }).waitFor();
+  assert.equal(await desktop.locator('.uploads, .failed-uploads li, .thumb.pending').count(), 0);
+  const bobToken = tokensSeen[2];
+  assert.equal(uploadCalls().filter((r) => (r.headers.authorization || '').endsWith(bobToken)).length, 0, "Bob's page asked for uploads");
+  for (const r of uploadCalls()) assert.match(r.headers.authorization || '', /^Bearer .+/, 'uploads polled without the token header');
 });
 
 test('keyboard: arrow keys move through the feed', async () => {
