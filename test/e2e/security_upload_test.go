@@ -451,7 +451,7 @@ func TestUploadConcurrencyAndDailyQuota(t *testing.T) {
 	stored := e.mediaFiles()
 	third := e.startUpload(kv("token", token, "title", "third"))
 	third.write(video[:half])
-	e.wantCode(third.wait(10*time.Second), int64(errno.CodeRateLimited))
+	third.refused(10*time.Second, int64(errno.CodeRateLimited))
 	third.pw.Close()
 	if n := e.mediaFiles(); n != stored {
 		t.Fatalf("a refused upload stored %d files", n-stored)
