@@ -21,7 +21,8 @@ ffmpeg -nostdin -y -v error -f lavfi -i testsrc2=size=360x640:rate=25:duration=3
 # A video that takes the media role a few seconds to transcode (its processing
 # state is seen), and one that passes the publish's header-only probe but has
 # no decodable frame (its mdat zeroed): the media role fails it with a reason.
-ffmpeg -nostdin -y -v error -f lavfi -i testsrc2=size=720x1280:rate=30:duration=10 -c:v libx264 -preset ultrafast -pix_fmt yuv420p "$work/long.mp4"
+# About 1.3 MB at 1 Mbit/s: under the 8 MiB upload limit of the distributed test run.
+ffmpeg -nostdin -y -v error -f lavfi -i testsrc2=size=720x1280:rate=30:duration=10 -c:v libx264 -preset ultrafast -b:v 1M -maxrate 1M -bufsize 2M -pix_fmt yuv420p "$work/long.mp4"
 ffmpeg -nostdin -y -v error -f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p -movflags +faststart "$work/undecodable.mp4"
 node -e 'const fs = require("fs"), f = process.argv[1], b = fs.readFileSync(f), i = b.indexOf("mdat");
   if (i < 4) throw new Error("no mdat in " + f); b.fill(0, i + 4); fs.writeFileSync(f, b);' "$work/undecodable.mp4"
