@@ -28,6 +28,10 @@ func streamGateway(t *testing.T, set func(*config.Config)) (g *Gateway, base str
 		t.Fatal(err)
 	}
 	cfg.HTTP.ReadTimeout, cfg.HTTP.WriteTimeout = 300*time.Millisecond, 300*time.Millisecond
+	// The client's transport may dial a spare connection it never sends on
+	// (a pooled one came free first); Shutdown waits on such a connection
+	// until its header deadline, so a short one keeps shutdown prompt.
+	cfg.HTTP.ReadHeaderTimeout = 300 * time.Millisecond
 	if set != nil {
 		set(cfg)
 	}
