@@ -17,13 +17,15 @@ command -v wrk >/dev/null || { echo "installing wrk..." >&2; apt_install wrk; }
 ensure_ffmpeg
 go build -o bin/tiktok ./cmd/tiktok
 go build -o bin/ginceiling ./cmd/ginceiling
+go build -o bin/benchpublish ./cmd/benchpublish
 
 # The like row sends thousands of likes a second from 64 users, far past the
 # per-user limit set for people (limits.like): raise it for the benchmark.
 export TIKTOK_LIMITS_LIKE_RATE=${TIKTOK_LIMITS_LIKE_RATE:-1000000} TIKTOK_LIMITS_LIKE_BURST=${TIKTOK_LIMITS_LIKE_BURST:-1000000}
 
 work=$(mktemp -d)
-pids=()
+pids=() media2=""
+
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -59,6 +61,7 @@ production)
   service_pids() { local r; for r in $roles; do cat "$RUN_DIR/pids/$r.pid"; done; }
   cpu_procs() {
     for r in $roles; do echo "$r:$(cat "$RUN_DIR/pids/$r.pid")"; done
+    [ -z "$media2" ] || echo "media-2:$(cat "$RUN_DIR/pids/media-2.pid")"
     echo "mysqld:$(pgrep -x mariadbd || pgrep -x mysqld)"; echo "redis:$(pgrep -x redis-server | head -1)"
   }
   check() { bin/tiktok check-likes --config deploy/production.yaml --url "$base"; }
@@ -114,6 +117,26 @@ run "comment-list" auth "$base/douyin/comment/list/?video_id=$hot"
 run "like-unlike" like "$base/douyin/favorite/action/"
 check_out=$(check 2>&1) && check_ok=1 || check_ok=0
 
+# The publish row: a 10 s 1080p30 clip (H.264 ~4 Mbit/s, AAC), published by
+# four clients at once for up to 60 s, each upload as a different seed user
+# (every per-user limit and the duplicate check stay at their defaults), and
+# each timed to its reply and to its video being ready (transcoded, cover
+# cut). Production runs two media workers (media, media-2). Smoke: a 2 s
+# 640x360 clip, twice, one at a time.
+if [ -n "$smoke" ]; then clip_args="-t 2 -s 640x360" pub_args="-c 1 -n 2"; else clip_args="-t 10 -s 1920x1080" pub_args="-c 4 -d 60s"; fi
+ffmpeg -loglevel error -f lavfi -i "testsrc2=rate=30" -f lavfi -i "sine=frequency=440:sample_rate=48000" $clip_args \
+  -c:v libx264 -preset veryfast -b:v 4M -maxrate 4M -bufsize 8M -pix_fmt yuv420p -c:a aac -b:a 128k -shortest "$work/clip.mp4"
+if [ "$mode" = production ]; then bash scripts/cluster.sh media2 >/dev/null; media2=1; fi
+before=$(cpu_ticks)
+pub=$(bin/benchpublish --url "$base" --tokens "$work/tokens" --clip "$work/clip.mp4" $pub_args | grep '^PUBLISH') || pub="PUBLISH 0 1 0 0 0 0 1 run=1"
+after=$(cpu_ticks)
+set -- $pub
+pub_n=$2
+pub_cpu=$(paste -d' ' <(echo "$before") <(echo "$after") |
+  awk -v n="$pub_n" -v hz="$(getconf CLK_TCK)" '
+    { split($1, a, ":"); split($2, b, ":"); ms = (b[2] - a[2]) / hz * 1e3 / (n > 0 ? n : 1); t += ms
+      printf "%s ", int(ms + 0.5) } END { printf "%d", int(t + 0.5) }')
+
 empty_rps=$(echo "${results[0]}" | awk '{printf "%.1f", $2/$3}')
 feed_rps=$(echo "${results[1]}" | awk '{printf "%.1f", $2/$3}')
 echo
@@ -136,6 +159,15 @@ for r in "${cpu_rows[@]}"; do
   set -- $r
   printf '%-16s' "$1"; shift; for v in "$@"; do printf ' %8s' "$v"; done; echo
 done
+echo
+set -- $pub
+echo "publish ($(ffprobe -v error -select_streams v:0 -show_entries stream=width,height:format=duration,size -of csv=p=0 "$work/clip.mp4" | paste -sd' ') clip; $pub_args; $( [ "$mode" = production ] && echo 'two media workers' || echo 'the in-process media pool')):"
+printf '%-16s %8s %10s %12s %12s %12s %12s %s\n' row uploads "per min" "reply p50 ms" "reply p99 ms" "ready p50 ms" "ready p99 ms" errors
+printf '%-16s %8s %10s %12s %12s %12s %12s %s\n' publish "$2" "$(awk -v n="$2" -v s="$3" 'BEGIN{printf "%.1f", n*60/s}')" "$4" "$5" "$6" "$7" "$8${9:+ (${*:9})}"
+[ "$8" = 0 ] && [ "$2" -gt 0 ] || fail=1
+echo "CPU per upload, milliseconds of each process:"
+printf '%-16s' row; for h in $header total; do printf ' %8s' "$h"; done; echo
+printf '%-16s' publish; for v in $pub_cpu; do printf ' %8s' "$v"; done; echo
 echo
 echo "$check_out"
 [ "$check_ok" = 1 ] || fail=1

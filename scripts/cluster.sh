@@ -3,10 +3,11 @@
 # registry (the RPC services, found through etcd, and the media workers, fed
 # by NATS) and the gateway, each its own process of bin/tiktok with
 # deploy/production.yaml. Run scripts/infra.sh start first.
-#   scripts/cluster.sh start | stop | status | gateway2 | stop-gateway2
+#   scripts/cluster.sh start | stop | status | gateway2 | stop-gateway2 | media2
 # gateway2 adds a second gateway instance (gateway-2, http://127.0.0.1:8082)
 # behind the same public URL as the first: what one instance does, the other
-# must see (chat pushed across instances, logouts).
+# must see (chat pushed across instances, logouts). media2 adds a second
+# media worker.
 # Environment: TIKTOK_AUTH_SECRET (generated into .run/secret when unset),
 # TIKTOK_RPC_SECRET (the services' shared key, generated into .run/rpc-secret).
 set -euo pipefail
@@ -52,6 +53,13 @@ gateway2() {
 }
 
 stop-gateway2() { stop_pid gateway-2; }
+
+# media2 adds a second media worker (media-2): the two share the job queue.
+media2() {
+  secret
+  running media-2 || start_bg media-2 "$ROOT/bin/tiktok" media --config "$ROOT/deploy/production.yaml"
+  echo "second media worker up (pid $(cat "$RUN_DIR/pids/media-2.pid"))"
+}
 
 stop() {
   stop_pid gateway
