@@ -15,6 +15,7 @@ import (
 
 	"tiktok/app/demo"
 	"tiktok/gateway"
+	"tiktok/internal/admin"
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
 	"tiktok/internal/discovery"
@@ -29,8 +30,12 @@ import (
 // System is the whole backend running in one process: the gateway and every
 // RPC service, each a real Kitex server on a free loopback port.
 type System struct {
-	URL    string
-	Tokens *auth.Tokens
+	URL string
+	// Admin is the process's admin listener (/healthz, /readyz, /metrics);
+	// AdminURL is where it listens ("" when off or its port was taken).
+	Admin    *admin.Server
+	AdminURL string
+	Tokens   *auth.Tokens
 	// Bus is the process's connection to its embedded NATS server (every
 	// user of NATS in serve shares it) and the job queue on it.
 	Bus      *Bus
@@ -52,7 +57,16 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 	if _, err := tracing.Init(ctx, "tiktok", ""); err != nil {
 		return nil, err
 	}
-	sys := &System{}
+	sys := &System{Admin: admin.New(admin.Options{Pprof: cfg.Admin.Pprof, CheckTimeout: cfg.Admin.CheckTimeout})}
+	// One admin listener for the process. Its port being taken (another
+	// serve on the machine) is logged, not fatal: the app works without it.
+	if addr := AdminAddr(cfg, "gateway"); addr != "" {
+		if err := sys.Admin.Listen(addr); err != nil {
+			logx.L().Warn("admin listener not started", zap.Error(err))
+		} else {
+			sys.AdminURL = "http://" + sys.Admin.Addr()
+		}
+	}
 	defer func() {
 		if err != nil {
 			sys.Shutdown(context.Background())
@@ -156,6 +170,13 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 			logx.L().Error("http server", zap.Error(err))
 		}
 	}()
+	for _, svc := range sys.services {
+		if svc.db != nil {
+			sys.Admin.AddCheck("database "+svc.Name, svc.Ping)
+		}
+	}
+	sys.Admin.AddCheck("nats", natsCheck(sys.Bus))
+	sys.Admin.Started()
 	sys.URL = "http://" + cfg.HTTP.Addr
 	return sys, nil
 }
@@ -164,6 +185,7 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 // workers (a job in hand goes back to the queue), then stops the services,
 // closing their databases, and NATS.
 func (s *System) Shutdown(ctx context.Context) {
+	s.Admin.Stopping()
 	if s.http != nil {
 		_ = s.http.Shutdown(ctx)
 	}
@@ -181,4 +203,5 @@ func (s *System) Shutdown(ctx context.Context) {
 	if s.Tokens != nil {
 		s.Tokens.Close()
 	}
+	s.Admin.Close()
 }

@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 
 	"github.com/cloudwego/kitex/server"
 
+	"tiktok/internal/config"
 	imedia "tiktok/internal/media"
 	"tiktok/internal/push"
 	"tiktok/internal/rpc"
@@ -97,13 +99,15 @@ var Registry = []Role{
 // serve` runs each one in its process.
 type Worker struct {
 	Name string
+	// AdminPort: admin.addr defaults to 127.0.0.1:AdminPort.
+	AdminPort int
 	// Run works until ctx ends.
 	Run func(ctx context.Context, d Deps)
 }
 
 // Workers lists the roles that are not RPC services.
 var Workers = []Worker{
-	{Name: rpc.Media, Run: func(ctx context.Context, d Deps) {
+	{Name: rpc.Media, AdminPort: 9208, Run: func(ctx context.Context, d Deps) {
 		t := d.Config.Transcode
 		media.NewWorker(d.Queue, d.Clients.Publish, d.Storage, media.WorkerOptions{Workers: t.Workers,
 			KeepOriginal: d.Config.Upload.KeepOriginal, Limits: imedia.LimitsFrom(d.Config),
@@ -119,6 +123,29 @@ func LookupWorker(name string) (Worker, bool) {
 		}
 	}
 	return Worker{}, false
+}
+
+// GatewayAdminPort is the gateway's (and serve's) default admin port; a
+// service's is its RPC port + 100.
+const GatewayAdminPort = 9200
+
+// AdminAddr is where role's admin listener binds: admin.addr, else
+// 127.0.0.1 and the role's default admin port; "" when admin.addr is "off".
+func AdminAddr(cfg *config.Config, role string) string {
+	switch cfg.Admin.Addr {
+	case "off":
+		return ""
+	case "":
+	default:
+		return cfg.Admin.Addr
+	}
+	port := GatewayAdminPort
+	if r, ok := Lookup(role); ok {
+		port = r.Port + 100
+	} else if w, ok := LookupWorker(role); ok {
+		port = w.AdminPort
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 
 // Names are the registry's service names, in start order.

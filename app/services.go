@@ -84,6 +84,15 @@ func StartService(cfg *config.Config, name string, addr net.Addr, ln net.Listene
 	return s, nil
 }
 
+// Ping checks that the service's database answers (a readiness check).
+func (s *Service) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
 // Stop lets in-flight calls finish, then closes the database.
 func (s *Service) Stop(ctx context.Context) {
 	_ = s.svr.Stop()

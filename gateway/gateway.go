@@ -64,6 +64,9 @@ func (g *Gateway) Router() *gin.Engine {
 	if g.cfg.Tracing.Endpoint != "" {
 		r.Use(tracing.HTTP("gateway", g.cfg.Tracing.SampleRatio))
 	}
+	if g.cfg.Admin.Metrics {
+		r.Use(observe)
+	}
 	r.Use(requestID, accessLog, gin.CustomRecovery(func(c *gin.Context, p any) {
 		logx.Ctx(c.Request.Context()).Error("panic", zap.Any("panic", p))
 		reply(c, &Status{}, errno.Internal())

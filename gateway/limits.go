@@ -12,6 +12,7 @@ import (
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
+	"tiktok/internal/metrics"
 	"tiktok/internal/ratelimit"
 	"tiktok/internal/validate"
 )
@@ -66,14 +67,15 @@ func (g *Gateway) allowN(c *gin.Context, name, subject string, n int) ratelimit.
 // take takes one request from subject's budget under limit name.
 func (g *Gateway) take(c *gin.Context, name, subject string) error {
 	if r := g.allowN(c, name, subject, 1); !r.Allowed {
-		return refuse(c, r)
+		return refuse(c, name, r)
 	}
 	return nil
 }
 
-// refuse is the reply to a request over a limit: 10008, and Retry-After in
-// seconds (API.md).
-func refuse(c *gin.Context, r ratelimit.Result) error {
+// refuse is the reply to a request over limit rule: 10008, and Retry-After
+// in seconds (API.md).
+func refuse(c *gin.Context, rule string, r ratelimit.Result) error {
+	metrics.RateLimitRefusals.WithLabelValues(rule).Inc()
 	s := r.RetryAfterSeconds()
 	c.Header("Retry-After", strconv.Itoa(s))
 	return errno.New(errno.CodeRateLimited, "too many requests, please retry in %d s", s)
@@ -148,7 +150,7 @@ func (g *Gateway) guardLogin(h func(*gin.Context) (*authResp, error)) func(*gin.
 				giveBack()
 				logx.Ctx(c.Request.Context()).Info("login throttled", zap.String("account", acct), zap.String("tier", tier),
 					zap.String("ip", c.ClientIP()))
-				return nil, refuse(c, r)
+				return nil, refuse(c, tier, r)
 			}
 			taken = append(taken, tier)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"tiktok/internal/auth"
 	"tiktok/internal/errno"
+	"tiktok/internal/metrics"
 	"tiktok/internal/push"
 )
 
@@ -61,6 +62,8 @@ func (g *Gateway) messageStream(c *gin.Context) {
 		return
 	}
 	defer s.Leave()
+	metrics.ChatStreams.Inc()
+	defer metrics.ChatStreams.Dec()
 	g.writeStream(c, s, token)
 }
 
@@ -83,9 +86,11 @@ func (g *Gateway) openStream(c *gin.Context) (*push.Stream, string, error) {
 	case err == nil:
 		return s, outerToken(c), nil
 	case errors.Is(err, push.ErrUserBusy):
+		metrics.RateLimitRefusals.WithLabelValues("push_per_user").Inc()
 		c.Header("Retry-After", strconv.Itoa(retryUserBusy))
 		return nil, "", errno.New(errno.CodeRateLimited, "too many chat streams open, poll instead")
 	case errors.Is(err, push.ErrFull):
+		metrics.RateLimitRefusals.WithLabelValues("push_connections").Inc()
 		c.Header("Retry-After", strconv.Itoa(retryFull))
 		return nil, "", errno.New(errno.CodeRateLimited, "too many chat streams open, poll instead")
 	default:

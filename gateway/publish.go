@@ -15,6 +15,7 @@ import (
 	"tiktok/internal/errno"
 	"tiktok/internal/httpserver"
 	"tiktok/internal/logx"
+	"tiktok/internal/metrics"
 	"tiktok/internal/validate"
 	"tiktok/kitex_gen/publish"
 )
@@ -145,6 +146,7 @@ func (g *Gateway) admit(c *gin.Context, viewer int64) (leave func(), err error) 
 	}
 	leave, ok := g.uploads.enter(viewer)
 	if !ok {
+		metrics.RateLimitRefusals.WithLabelValues("upload_per_user").Inc()
 		return nil, errno.New(errno.CodeRateLimited, "you have %d uploads in progress; wait for one to finish", g.uploads.perUser)
 	}
 	if _, err := g.rpc.Publish.CheckUpload(ctxOf(c), &publish.CheckUploadRequest{AuthorId: viewer}); err != nil {

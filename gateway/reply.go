@@ -62,6 +62,7 @@ func reply(c *gin.Context, resp response, err error) {
 	}
 	s := resp.status()
 	s.StatusCode, s.StatusMsg = errno.From(err)
+	c.Set(apiCodeKey, s.StatusCode)
 	if s.StatusCode == errno.CodeRateLimited && c.Writer.Header().Get("Retry-After") == "" {
 		// Refused by a service (a full queue: the user service's password
 		// hashes, the publish service's media work), not by a gateway limit

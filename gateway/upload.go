@@ -13,6 +13,7 @@ import (
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
 	"tiktok/internal/httpserver"
+	"tiktok/internal/metrics"
 	"tiktok/internal/storage"
 	"tiktok/internal/validate"
 )
@@ -216,7 +217,7 @@ func (u *uploadForm) field(name, value string) error {
 
 func (u *uploadForm) data(r io.Reader) error {
 	h := sha256.New()
-	r = io.TeeReader(r, h)
+	r = io.TeeReader(countBytes{r}, h)
 	var err error
 	if u.viewer != 0 {
 		err = u.put(r)
@@ -227,6 +228,15 @@ func (u *uploadForm) data(r io.Reader) error {
 		u.sum = hex.EncodeToString(h.Sum(nil))
 	}
 	return err
+}
+
+// countBytes adds what passes through to tiktok_http_upload_bytes_total.
+type countBytes struct{ r io.Reader }
+
+func (c countBytes) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	metrics.UploadBytes.Add(float64(n))
+	return n, err
 }
 
 // put stores the upload as a new original (never served; the media role
@@ -300,6 +310,7 @@ func uploadError(err error, body *recorder, paced *httpserver.Body, max int64) e
 	case body.err != nil:
 		return errno.BadParam("the upload was cut short")
 	case errors.Is(err, storage.ErrBudget):
+		metrics.RateLimitRefusals.WithLabelValues("upload_spool").Inc()
 		return errno.New(errno.CodeRateLimited, "too many uploads are arriving, please retry in a minute")
 	case errors.As(err, &fe):
 		return errno.BadParam("malformed multipart body")

@@ -7,8 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -43,10 +41,6 @@ func main() {
 			// (docs/PERFORMANCE.md). GOGC still overrides it.
 			debug.SetGCPercent(400)
 		}
-		if cfg.Debug.PprofAddr != "" {
-			// Profiles of the hot paths (docs/PERFORMANCE.md): go tool pprof http://ADDR/debug/pprof/profile
-			go func() { _ = http.ListenAndServe(cfg.Debug.PprofAddr, nil) }()
-		}
 		return cfg, nil
 	}
 
@@ -76,6 +70,9 @@ func main() {
 				return err
 			}
 			fmt.Printf("tiktok is serving on %s (feed: %s/douyin/feed/)\n", sys.URL, sys.URL)
+			if sys.AdminURL != "" {
+				fmt.Printf("admin: %s/healthz, /readyz, /metrics\n", sys.AdminURL)
+			}
 			<-ctx.Done()
 			fmt.Println("shutting down...")
 			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -156,18 +153,29 @@ func main() {
 			return app.RunGateway(ctx, cfg)
 		},
 	})
-	var rolesAll, rolesAddr, rolesRPC bool
+	var rolesAll, rolesAddr, rolesRPC, rolesAdmin bool
 	rolesCmd := &cobra.Command{
 		Use: "roles",
 		Short: "Print the roles of the registry, one per line, in start order: the RPC services, then the " +
 			"workers (media); scripts read this",
 		RunE: func(*cobra.Command, []string) error {
 			var cfg *config.Config
-			if rolesAddr {
+			if rolesAddr || rolesAdmin {
 				var err error
 				if cfg, err = config.Load(cfgFile); err != nil {
 					return err
 				}
+			}
+			if rolesAdmin {
+				// Every role, the gateway last, with its admin address.
+				for _, r := range app.Registry {
+					fmt.Println(r.Name, app.AdminAddr(cfg, r.Name))
+				}
+				for _, w := range app.Workers {
+					fmt.Println(w.Name, app.AdminAddr(cfg, w.Name))
+				}
+				fmt.Println("gateway", app.AdminAddr(cfg, "gateway"))
+				return nil
 			}
 			for _, r := range app.Registry {
 				if rolesAddr {
@@ -191,6 +199,7 @@ func main() {
 	}
 	rolesCmd.Flags().BoolVar(&rolesAll, "all", false, "also print the gateway, last")
 	rolesCmd.Flags().BoolVar(&rolesAddr, "addr", false, "only the RPC services, each with its listen address after its name")
+	rolesCmd.Flags().BoolVar(&rolesAdmin, "admin", false, "every role, the gateway last, each with its admin listener's address")
 	rolesCmd.Flags().BoolVar(&rolesRPC, "rpc", false, "only the RPC services (what registers in discovery)")
 	root.AddCommand(rolesCmd)
 

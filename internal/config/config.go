@@ -108,9 +108,13 @@ type Config struct {
 		Local   bool          `mapstructure:"local"`
 		NearTTL time.Duration `mapstructure:"near_ttl"`
 	} `mapstructure:"redis"`
-	Debug struct {
-		PprofAddr string `mapstructure:"pprof_addr"`
-	} `mapstructure:"debug"`
+	Admin struct {
+		Addr          string        `mapstructure:"addr"`
+		Pprof         bool          `mapstructure:"pprof"`
+		Metrics       bool          `mapstructure:"metrics"`
+		ShutdownDelay time.Duration `mapstructure:"shutdown_delay"`
+		CheckTimeout  time.Duration `mapstructure:"check_timeout"`
+	} `mapstructure:"admin"`
 	Tracing struct {
 		Endpoint    string  `mapstructure:"endpoint"`
 		SampleRatio float64 `mapstructure:"sample_ratio"`

@@ -10,10 +10,13 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -87,6 +90,7 @@ func Open(cfg *config.Config, service string, schema fs.FS) (*gorm.DB, error) {
 		return nil, fmt.Errorf("open %s database: %w", service, err)
 	}
 	countQueries(gdb)
+	exportPool(gdb, service)
 	if cfg.Tracing.Endpoint != "" {
 		if err := traceSQL(gdb, cfg.Database.Driver); err != nil {
 			return nil, err
@@ -99,6 +103,32 @@ func Open(cfg *config.Config, service string, schema fs.FS) (*gorm.DB, error) {
 func Close(gdb *gorm.DB) {
 	if sqlDB, err := gdb.DB(); err == nil {
 		sqlDB.Close()
+	}
+}
+
+// pools holds the pool collector of each service's database: the newest
+// Open of a service replaces the one before (tests open a service's
+// database many times in one process).
+var (
+	poolsMu sync.Mutex
+	pools   = map[string]prometheus.Collector{}
+)
+
+// exportPool puts the pool's statistics on /metrics (go_sql_* with
+// db_name=service: open, in use, idle, waits and wait time).
+func exportPool(gdb *gorm.DB, service string) {
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return
+	}
+	poolsMu.Lock()
+	defer poolsMu.Unlock()
+	if old := pools[service]; old != nil {
+		prometheus.Unregister(old)
+	}
+	c := collectors.NewDBStatsCollector(sqlDB, service)
+	if prometheus.Register(c) == nil {
+		pools[service] = c
 	}
 }
 

@@ -4,6 +4,8 @@
 package discovery
 
 import (
+	"context"
+	"fmt"
 	"net"
 
 	"github.com/cloudwego/kitex/client"
@@ -15,6 +17,22 @@ type Discovery interface {
 	ClientOptions(service string) []client.Option
 	// ServerOptions announce a Kitex server of service listening at addr.
 	ServerOptions(service string, addr net.Addr) []server.Option
+	// Reachable reports whether an instance of service accepts connections
+	// (a readiness check: discovery knows one, and it answers a TCP dial).
+	Reachable(ctx context.Context, service string) error
+	// Registered reports whether this process's server of service is
+	// announced (always true where nothing needs announcing).
+	Registered(service string) bool
+}
+
+// dial opens and closes a connection to addr within ctx.
+func dial(ctx context.Context, addr string) error {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	return c.Close()
 }
 
 // Static is an address book: service name to host:port.
@@ -25,3 +43,13 @@ func (s Static) ClientOptions(service string) []client.Option {
 }
 
 func (s Static) ServerOptions(string, net.Addr) []server.Option { return nil }
+
+func (s Static) Reachable(ctx context.Context, service string) error {
+	a := s[service]
+	if a == "" {
+		return fmt.Errorf("no address for %s", service)
+	}
+	return dial(ctx, a)
+}
+
+func (s Static) Registered(string) bool { return true }

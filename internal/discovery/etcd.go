@@ -1,10 +1,12 @@
 package discovery
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cloudwego/kitex/client"
@@ -20,6 +22,9 @@ import (
 type Etcd struct {
 	resolver discovery.Resolver
 	registry registry.Registry
+
+	mu         sync.Mutex
+	registered map[string]bool
 }
 
 // NewEtcd connects to endpoints; leaseTTL (seconds) bounds how long a crashed
@@ -38,7 +43,7 @@ func NewEtcd(endpoints []string, leaseTTL int) (*Etcd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd registry: %w", err)
 	}
-	return &Etcd{resolver: res, registry: reg}, nil
+	return &Etcd{resolver: res, registry: reg, registered: map[string]bool{}}, nil
 }
 
 func (e *Etcd) ClientOptions(string) []client.Option {
@@ -47,7 +52,57 @@ func (e *Etcd) ClientOptions(string) []client.Option {
 
 func (e *Etcd) ServerOptions(service string, addr net.Addr) []server.Option {
 	return []server.Option{
-		server.WithRegistry(e.registry),
+		server.WithRegistry(&noting{Registry: e.registry, e: e}),
 		server.WithRegistryInfo(&registry.Info{ServiceName: service, Addr: addr, Weight: 10}),
 	}
+}
+
+// Reachable resolves service in etcd and dials one of its instances.
+func (e *Etcd) Reachable(ctx context.Context, service string) error {
+	res, err := e.resolver.Resolve(ctx, service)
+	if err != nil {
+		return err
+	}
+	if len(res.Instances) == 0 {
+		return fmt.Errorf("no instance of %s registered", service)
+	}
+	var last error
+	for _, in := range res.Instances {
+		if last = dial(ctx, in.Address().String()); last == nil {
+			return nil
+		}
+	}
+	return last
+}
+
+func (e *Etcd) Registered(service string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.registered[service]
+}
+
+// noting is the registry with a note of what this process has announced.
+type noting struct {
+	registry.Registry
+	e *Etcd
+}
+
+func (n *noting) Register(info *registry.Info) error {
+	err := n.Registry.Register(info)
+	n.note(info, err == nil)
+	return err
+}
+
+func (n *noting) Deregister(info *registry.Info) error {
+	n.note(info, false)
+	return n.Registry.Deregister(info)
+}
+
+func (n *noting) note(info *registry.Info, on bool) {
+	if info == nil {
+		return
+	}
+	n.e.mu.Lock()
+	n.e.registered[info.ServiceName] = on
+	n.e.mu.Unlock()
 }

@@ -71,7 +71,11 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 		return nil, fmt.Errorf("bad caller role %q", caller)
 	}
 	opts := func(svc string) []client.Option {
-		o := []client.Option{
+		var o []client.Option
+		if cfg.Admin.Metrics {
+			o = append(o, client.WithMiddleware(clientMetrics(svc)))
+		}
+		o = append(o,
 			client.WithTransportProtocol(transport.TTHeader),
 			client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
 			SignedBy(cfg.RPC.Secret, caller, svc),
@@ -79,7 +83,7 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: caller}),
 			client.WithMiddleware(callTimeout(cfg.RPC.Timeout)),
 			client.WithMiddleware(clientLog),
-		}
+		)
 		if cfg.RPC.MuxConnections > 0 {
 			o = append(o, client.WithMuxConnection(cfg.RPC.MuxConnections))
 		} else {
@@ -124,14 +128,18 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 // this service by a role allowed to call it; without rpc.secret every call
 // is refused.
 func ServerOptions(cfg *config.Config, service string, addr net.Addr, ln net.Listener, d discovery.Discovery) []server.Option {
-	o := []server.Option{
+	var o []server.Option
+	if cfg.Admin.Metrics {
+		o = append(o, server.WithMiddleware(serverMetrics(service)))
+	}
+	o = append(o,
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: service}),
 		server.WithMetaHandler(transmeta.ServerTTHeaderHandler),
 		server.WithMiddleware(newCredVerifier(cfg.RPC.Secret, service).middleware),
 		server.WithMiddleware(tracing.ServerMiddleware),
 		server.WithMiddleware(serverRecover),
-		server.WithExitWaitTime(3 * time.Second),
-	}
+		server.WithExitWaitTime(3*time.Second),
+	)
 	if cfg.RPC.MuxConnections > 0 {
 		o = append(o, server.WithMuxTransport())
 	}

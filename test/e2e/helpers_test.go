@@ -39,6 +39,7 @@ type env struct {
 	tokens  *auth.Tokens
 	minio   *storage.MinIO // the remote deployment's media store
 	jobs    *queue.Queue   // the video pipeline's queue (the remote one is connected on first use)
+	admin   string         // the embedded system's admin listener (http://host:port)
 }
 
 // remoteConfig names the configuration of a running distributed deployment
@@ -68,6 +69,8 @@ func start(t *testing.T, mutate ...func(*config.Config)) *env {
 	// storms queue hundreds of writers on one SQLite file: the production
 	// bound of 3 s per call would turn that queue into 10010s.
 	cfg.RPC.Timeout = 15 * time.Second
+	// Each system its own admin port: tests run side by side.
+	cfg.Admin.Addr = "127.0.0.1:0"
 	for _, m := range mutate {
 		m(cfg)
 	}
@@ -81,7 +84,7 @@ func start(t *testing.T, mutate ...func(*config.Config)) *env {
 		defer cancel()
 		sys.Shutdown(ctx)
 	})
-	return &env{t: t, url: sys.URL, dataDir: cfg.DataDir, cfg: cfg, tokens: sys.Tokens, jobs: sys.Bus.Queue}
+	return &env{t: t, url: sys.URL, dataDir: cfg.DataDir, cfg: cfg, tokens: sys.Tokens, jobs: sys.Bus.Queue, admin: sys.AdminURL}
 }
 
 // startRemote empties the running deployment (every service's tables, the
