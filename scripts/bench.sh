@@ -6,6 +6,9 @@
 #   scripts/bench.sh embedded|production [--smoke]
 # --smoke: tiny dataset, 1 s warm-up, 3 s a row; fails unless every row ran
 # with zero errors and the counter check passed (CI runs it).
+# BENCH_ROWS="feed-logged-in publish": only those rows (the Gin ceilings
+# always run). E.g. the metrics' cost: the feed rows with
+# TIKTOK_ADMIN_METRICS=false, then with the default.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -90,8 +93,10 @@ cpu_ticks() { local np; for np in $(cpu_procs); do echo "${np%%:*}:$(awk '{print
 # run NAME MODE URL: warm up, measure, print the RESULT fields plus RSS; for
 # the service rows also the CPU each process spent per request.
 results=() cpu_rows=()
+wanted() { [ -z "${BENCH_ROWS:-}" ] || [ "${1%%-*}" = gin ] || [[ " $BENCH_ROWS " == *" $1 "* ]]; }
 run() {
   local name=$1 bmode=$2 url=$3
+  wanted "$name" || return 0
   BENCH_MODE=$bmode BENCH_TOKENS=$work/tokens BENCH_FIRST_VIDEO=$first BENCH_LAST_VIDEO=$last \
     wrk -t2 -c64 -d${warm}s -s bench/wrk.lua "$url" >/dev/null
   local out before after
@@ -123,6 +128,8 @@ check_out=$(check 2>&1) && check_ok=1 || check_ok=0
 # each timed to its reply and to its video being ready (transcoded, cover
 # cut). Production runs two media workers (media, media-2). Smoke: a 2 s
 # 640x360 clip, twice, one at a time.
+pub=""
+if wanted publish; then
 if [ -n "$smoke" ]; then clip_args="-t 2 -s 640x360" pub_args="-c 1 -n 2"; else clip_args="-t 10 -s 1920x1080" pub_args="-c 4 -d 60s"; fi
 ffmpeg -loglevel error -f lavfi -i "testsrc2=rate=30" -f lavfi -i "sine=frequency=440:sample_rate=48000" $clip_args \
   -c:v libx264 -preset veryfast -b:v 4M -maxrate 4M -bufsize 8M -pix_fmt yuv420p -c:a aac -b:a 128k -shortest "$work/clip.mp4"
@@ -136,6 +143,7 @@ pub_cpu=$(paste -d' ' <(echo "$before") <(echo "$after") |
   awk -v n="$pub_n" -v hz="$(getconf CLK_TCK)" '
     { split($1, a, ":"); split($2, b, ":"); ms = (b[2] - a[2]) / hz * 1e3 / (n > 0 ? n : 1); t += ms
       printf "%s ", int(ms + 0.5) } END { printf "%d", int(t + 0.5) }')
+fi
 
 empty_rps=$(echo "${results[0]}" | awk '{printf "%.1f", $2/$3}')
 feed_rps=$(echo "${results[1]}" | awk '{printf "%.1f", $2/$3}')
@@ -159,6 +167,7 @@ for r in "${cpu_rows[@]}"; do
   set -- $r
   printf '%-16s' "$1"; shift; for v in "$@"; do printf ' %8s' "$v"; done; echo
 done
+if [ -n "$pub" ]; then
 echo
 set -- $pub
 echo "publish ($(ffprobe -v error -select_streams v:0 -show_entries stream=width,height:format=duration,size -of csv=p=0 "$work/clip.mp4" | paste -sd' ') clip; $pub_args; $( [ "$mode" = production ] && echo 'two media workers' || echo 'the in-process media pool')):"
@@ -168,6 +177,7 @@ printf '%-16s %8s %10s %12s %12s %12s %12s %s\n' publish "$2" "$(awk -v n="$2" -
 echo "CPU per upload, milliseconds of each process:"
 printf '%-16s' row; for h in $header total; do printf ' %8s' "$h"; done; echo
 printf '%-16s' publish; for v in $pub_cpu; do printf ' %8s' "$v"; done; echo
+fi
 echo
 echo "$check_out"
 [ "$check_ok" = 1 ] || fail=1

@@ -22,10 +22,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"tiktok/internal/logx"
+	"tiktok/internal/metrics"
 )
 
 const tombstone = "\x00"
@@ -52,14 +54,46 @@ type Cache struct {
 	pending   map[string]struct{}
 	// Hits and Misses count lookups, for tests and tuning.
 	Hits, Misses atomic.Int64
+	// met are this cache's metric series, looked up once in newCache so a
+	// call costs no search of the label map.
+	met cacheMetrics
+	// circuitOpen mirrors tiktok_cache_circuit_open; circuitMu orders its
+	// transitions, so racing ones leave it matching downUntil.
+	circuitMu   sync.Mutex
+	circuitOpen bool
+}
+
+// cacheMetrics are the series of one cache (label cache = Options.Service).
+type cacheMetrics struct {
+	nearHits, hits, misses, fills, invalidations prometheus.Counter
+	circuit                                      prometheus.Gauge
+}
+
+func newCacheMetrics(name string) cacheMetrics {
+	m := cacheMetrics{
+		nearHits:      metrics.CacheHits.WithLabelValues(name, "near"),
+		hits:          metrics.CacheHits.WithLabelValues(name, "redis"),
+		misses:        metrics.CacheMisses.WithLabelValues(name),
+		fills:         metrics.CacheFills.WithLabelValues(name),
+		invalidations: metrics.CacheInvalidations.WithLabelValues(name),
+		circuit:       metrics.CacheCircuitOpen.WithLabelValues(name),
+	}
+	m.circuit.Set(0)
+	return m
+}
+
+// newCache is a cache on be, its series labelled name.
+func newCache(be backend, name string, ttl time.Duration) *Cache {
+	return &Cache{be: be, ttl: ttl, tomb: 2 * time.Second, met: newCacheMetrics(name)}
 }
 
 // backend stores the text values: Redis in production, a map in this
 // process in the embedded mode (which is one process, so its invalidations
 // reach every reader).
 type backend interface {
-	// mget returns each key's value, ok[i] false when absent.
-	mget(ctx context.Context, keys []string) (vals []string, ok []bool, err error)
+	// mget returns each key's value, ok[i] false when absent; mem is how
+	// many of the found were served from this process's near memory.
+	mget(ctx context.Context, keys []string) (vals []string, ok []bool, mem int, err error)
 	// setNX stores the values of keys that hold nothing.
 	setNX(ctx context.Context, kv map[string]string, ttl time.Duration) error
 	// set stores val under every key.
@@ -94,7 +128,7 @@ func New(o Options) *Cache {
 		if !o.Local {
 			return nil
 		}
-		return &Cache{be: newLocal(), ttl: o.TTL, tomb: 2 * time.Second}
+		return newCache(newLocal(), o.Service, o.TTL)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 100 * time.Millisecond
@@ -106,9 +140,10 @@ func New(o Options) *Cache {
 	rdb.AddHook(traceHook{})
 	var be backend = redisBackend{rdb}
 	if o.Service != "" && o.NearTTL > 0 {
-		be = newNear(redisBackend{rdb}, InvalidationChannel(o.Service), o.NearTTL)
+		be = newNear(redisBackend{rdb}, InvalidationChannel(o.Service), o.NearTTL,
+			metrics.CacheNearEntries.WithLabelValues(o.Service))
 	}
-	return &Cache{be: be, ttl: o.TTL, tomb: 2 * time.Second}
+	return newCache(be, o.Service, o.TTL)
 }
 
 // usable says whether to use the backend now: it is not in its pause after
@@ -167,6 +202,36 @@ func (c *Cache) failed(ctx context.Context, err error) {
 	if c.downUntil.Swap(time.Now().Add(time.Second).UnixNano()) < time.Now().UnixNano() {
 		logx.Ctx(ctx).Warn("redis unavailable, using the database alone for a second", zap.Error(err))
 	}
+	c.openCircuit()
+}
+
+// openCircuit shows the circuit open until downUntil passes. A timer, not
+// the next call, closes it, so an idle cache does not keep showing 1.
+func (c *Cache) openCircuit() {
+	c.circuitMu.Lock()
+	defer c.circuitMu.Unlock()
+	if c.circuitOpen {
+		return // its timer is pending, and follows downUntil
+	}
+	c.circuitOpen = true
+	c.met.circuit.Set(1)
+	c.closeCircuitLater()
+}
+
+// closeCircuitLater runs closeCircuit once downUntil passes; circuitMu held.
+func (c *Cache) closeCircuitLater() {
+	time.AfterFunc(max(time.Duration(c.downUntil.Load()-time.Now().UnixNano()), 0), c.closeCircuit)
+}
+
+func (c *Cache) closeCircuit() {
+	c.circuitMu.Lock()
+	defer c.circuitMu.Unlock()
+	if time.Now().UnixNano() < c.downUntil.Load() {
+		c.closeCircuitLater() // another error extended the pause
+		return
+	}
+	c.circuitOpen = false
+	c.met.circuit.Set(0)
 }
 
 func isTimeout(err error) bool {
@@ -181,15 +246,16 @@ func (c *Cache) Close() {
 	}
 }
 
-// getMany returns the live values of keys; missing and tombstoned keys are absent.
-func (c *Cache) getMany(ctx context.Context, keys []string) map[string]string {
+// getMany returns the live values of keys; missing and tombstoned keys are
+// absent. mem is how many came from the near memory.
+func (c *Cache) getMany(ctx context.Context, keys []string) (_ map[string]string, mem int) {
 	if !c.usable() || len(keys) == 0 {
-		return nil
+		return nil, 0
 	}
-	vals, ok, err := c.be.mget(ctx, keys)
+	vals, ok, mem, err := c.be.mget(ctx, keys)
 	if err != nil {
 		c.failed(ctx, err)
-		return nil
+		return nil, 0
 	}
 	out := make(map[string]string, len(keys))
 	for i, v := range vals {
@@ -197,7 +263,25 @@ func (c *Cache) getMany(ctx context.Context, keys []string) map[string]string {
 			out[keys[i]] = v
 		}
 	}
-	return out
+	return out, mem
+}
+
+// counted records a lookup: hits found (mem of them in the near memory),
+// misses to be read from the database. Once per lookup, not per key.
+func (c *Cache) counted(hits, mem, misses int) {
+	c.Hits.Add(int64(hits))
+	c.Misses.Add(int64(misses))
+	// A value from memory that fails to decode is a miss: mem may exceed hits.
+	mem = min(mem, hits)
+	if mem > 0 {
+		c.met.nearHits.Add(float64(mem))
+	}
+	if hits > mem {
+		c.met.hits.Add(float64(hits - mem))
+	}
+	if misses > 0 {
+		c.met.misses.Add(float64(misses))
+	}
 }
 
 // setMany fills keys that hold nothing (a tombstone is something). Lifetimes
@@ -208,7 +292,12 @@ func (c *Cache) setMany(ctx context.Context, kv map[string]string) {
 		return
 	}
 	ttl := c.ttl + time.Duration(rand.Int64N(int64(c.ttl)/4+1))
-	c.failed(ctx, c.be.setNX(ctx, kv, ttl))
+	if err := c.be.setNX(ctx, kv, ttl); err != nil {
+		c.failed(ctx, err)
+		return
+	}
+	// Keys sent: one a tombstone holds is counted, though SET NX left it.
+	c.met.fills.Add(float64(len(kv)))
 }
 
 // Invalidate replaces keys by tombstones. Call it after the write committed.
@@ -218,6 +307,7 @@ func (c *Cache) Invalidate(ctx context.Context, keys ...string) {
 	if c == nil || len(keys) == 0 {
 		return
 	}
+	c.met.invalidations.Add(float64(len(keys)))
 	if c.usable() {
 		err := c.be.set(ctx, keys, tombstone, c.tomb)
 		if err == nil {
@@ -257,7 +347,7 @@ func Batch[T any](ctx context.Context, c *Cache, prefix string, ids []int64,
 	for i, id := range ids {
 		keys[i] = Key(prefix, id)
 	}
-	cached := c.getMany(ctx, keys)
+	cached, mem := c.getMany(ctx, keys)
 	out := make(map[int64]T, len(ids))
 	var missing []int64
 	for i, id := range ids {
@@ -276,8 +366,7 @@ func Batch[T any](ctx context.Context, c *Cache, prefix string, ids []int64,
 		}
 		out[id] = *v
 	}
-	c.Hits.Add(int64(len(ids) - len(missing)))
-	c.Misses.Add(int64(len(missing)))
+	c.counted(len(ids)-len(missing), mem, len(missing))
 	if len(missing) == 0 {
 		return out, nil
 	}
@@ -325,29 +414,36 @@ func Numbers(ctx context.Context, c *Cache, groups ...*Group) error {
 		}
 	}
 	var cached map[string]string
+	var mem int
 	if c != nil {
-		cached = c.getMany(ctx, keys)
+		cached, mem = c.getMany(ctx, keys)
 	}
-	fill := map[string]string{}
-	for _, g := range groups {
-		var missing []int64
+	// Every group's misses first, so that the lookup is counted once.
+	missed := make([][]int64, len(groups))
+	var misses, k int
+	for gi, g := range groups {
 		for _, id := range g.IDs {
-			s, ok := cached[Key(g.Prefix, id)]
+			s, ok := cached[keys[k]] // keys holds the groups' ids in this order
+			k++
 			if !ok {
-				missing = append(missing, id)
+				missed[gi] = append(missed[gi], id)
 				continue
 			}
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
-				missing = append(missing, id)
+				missed[gi] = append(missed[gi], id)
 				continue
 			}
 			g.Out[id] = n
 		}
-		if c != nil {
-			c.Hits.Add(int64(len(g.IDs) - len(missing)))
-			c.Misses.Add(int64(len(missing)))
-		}
+		misses += len(missed[gi])
+	}
+	if c != nil {
+		c.counted(len(keys)-misses, mem, misses)
+	}
+	fill := map[string]string{}
+	for gi, g := range groups {
+		missing := missed[gi]
 		if len(missing) == 0 {
 			continue
 		}
@@ -370,19 +466,21 @@ func Numbers(ctx context.Context, c *Cache, groups ...*Group) error {
 // tombstone or any Redis trouble. The value may be shared with other readers
 // of the same key: never modify it.
 func Get[T any](ctx context.Context, c *Cache, key string) (*T, bool) {
-	got := c.getMany(ctx, []string{key})
+	if c == nil {
+		return nil, false
+	}
+	got, mem := c.getMany(ctx, []string{key})
 	s, ok := got[key]
 	if !ok {
-		if c != nil {
-			c.Misses.Add(1)
-		}
+		c.counted(0, 0, 1)
 		return nil, false
 	}
 	v, err := decode[T](&c.memo, key, s)
 	if err != nil {
+		c.counted(0, 0, 1) // the caller reads the database
 		return nil, false
 	}
-	c.Hits.Add(1)
+	c.counted(1, mem, 0)
 	return v, true
 }
 

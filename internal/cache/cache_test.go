@@ -257,9 +257,9 @@ type flaky struct {
 
 var errDown = errors.New("down")
 
-func (f *flaky) mget(ctx context.Context, keys []string) ([]string, []bool, error) {
+func (f *flaky) mget(ctx context.Context, keys []string) ([]string, []bool, int, error) {
 	if f.down {
-		return nil, nil, errDown
+		return nil, nil, 0, errDown
 	}
 	return f.backend.mget(ctx, keys)
 }
@@ -274,7 +274,7 @@ func (f *flaky) set(ctx context.Context, keys []string, val string, ttl time.Dur
 func TestInvalidationLostToAnOutageIsWrittenBeforeTheNextRead(t *testing.T) {
 	ctx := context.Background()
 	f := &flaky{backend: newLocal()}
-	c := &Cache{be: f, ttl: time.Hour, tomb: time.Second}
+	c := newCache(f, "test", time.Hour)
 	c.Fill(ctx, "k", 1)
 	f.down = true
 	c.Invalidate(ctx, "k") // the write committed; Redis did not hear of it
@@ -333,7 +333,7 @@ func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
 
 func TestAnOccasionalTimeoutDoesNotPauseTheCache(t *testing.T) {
-	c := &Cache{be: newLocal(), ttl: time.Hour, tomb: time.Second}
+	c := newCache(newLocal(), "test", time.Hour)
 	ctx := context.Background()
 	c.failed(ctx, timeoutErr{})
 	c.failed(ctx, timeoutErr{})

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
@@ -38,6 +39,8 @@ type near struct {
 	mu  sync.RWMutex
 	m   map[string]localEntry
 	gen uint64 // guarded by mu
+	// entries shows len(m), set under mu on every change.
+	entries prometheus.Gauge
 
 	live   atomic.Bool
 	ps     *redis.PubSub
@@ -53,10 +56,11 @@ const nearMax = 200_000
 // InvalidationChannel is the Redis channel of a service's invalidations.
 func InvalidationChannel(service string) string { return "tiktok:invalidate:" + service }
 
-func newNear(r redisBackend, channel string, ttl time.Duration) *near {
+func newNear(r redisBackend, channel string, ttl time.Duration, entries prometheus.Gauge) *near {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &near{redisBackend: r, channel: channel, ttl: ttl, m: map[string]localEntry{}, cancel: cancel,
-		done: make(chan struct{})}
+		done: make(chan struct{}), entries: entries}
+	entries.Set(0)
 	n.ps = r.rdb.Subscribe(ctx, channel)
 	go n.listen(ctx)
 	return n
@@ -109,6 +113,7 @@ func (n *near) drop(keys []string) {
 		delete(n.m, k)
 	}
 	n.gen++
+	n.entries.Set(float64(len(n.m)))
 	n.mu.Unlock()
 }
 
@@ -116,10 +121,11 @@ func (n *near) dropAll() {
 	n.mu.Lock()
 	clear(n.m)
 	n.gen++
+	n.entries.Set(0)
 	n.mu.Unlock()
 }
 
-func (n *near) mget(ctx context.Context, keys []string) ([]string, []bool, error) {
+func (n *near) mget(ctx context.Context, keys []string) ([]string, []bool, int, error) {
 	if !n.live.Load() {
 		return n.redisBackend.mget(ctx, keys)
 	}
@@ -136,16 +142,17 @@ func (n *near) mget(ctx context.Context, keys []string) ([]string, []bool, error
 		}
 	}
 	n.mu.RUnlock()
+	mem := len(keys) - len(missing)
 	if len(missing) == 0 {
-		return out, ok, nil
+		return out, ok, mem, nil
 	}
 	ask := make([]string, len(missing))
 	for j, i := range missing {
 		ask[j] = keys[i]
 	}
-	vals, got, err := n.redisBackend.mget(ctx, ask)
+	vals, got, _, err := n.redisBackend.mget(ctx, ask)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	if n.fetched != nil {
 		n.fetched()
@@ -162,12 +169,13 @@ func (n *near) mget(ctx context.Context, keys []string) ([]string, []bool, error
 				n.m[k] = localEntry{vals[j], now + int64(n.ttl)}
 			}
 		}
+		n.entries.Set(float64(len(n.m)))
 	}
 	n.mu.Unlock()
 	for j, i := range missing {
 		out[i], ok[i] = vals[j], got[j]
 	}
-	return out, ok, nil
+	return out, ok, mem, nil
 }
 
 // set writes the tombstones and publishes the keys, in that order in one
@@ -189,5 +197,6 @@ func (n *near) close() {
 	n.cancel()
 	n.ps.Close() // ends a receive in progress
 	<-n.done
+	n.dropAll() // the memory goes with the cache (and its gauge to 0)
 	n.redisBackend.close()
 }

@@ -113,7 +113,7 @@ var (
 	})
 	PasswordHashRefusals = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "tiktok_password_hash_refusals_total",
-		Help: "Logins and registrations refused with 10008 because the password-hash queue was full.",
+		Help: "Logins and registrations refused with 10008 by the password-hash bound: the queue full, or no slot within the wait.",
 	})
 )
 

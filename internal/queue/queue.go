@@ -360,3 +360,20 @@ func (q *Queue) Pending(ctx context.Context) (uint64, error) {
 	}
 	return s.CachedInfo().State.Msgs, nil
 }
+
+// Depth is the shared consumer's backlog: jobs waiting for a worker
+// (pending) and jobs delivered and not yet acknowledged (in progress), from
+// one consumer-info request. It creates nothing (unlike Ensure), so a
+// monitor asking it cannot make the stream; it fails at once while NATS is
+// unreachable, and else within ctx.
+func (q *Queue) Depth(ctx context.Context) (pending, inProgress uint64, err error) {
+	if !q.nc.IsConnected() {
+		return 0, 0, ErrUnavailable
+	}
+	c, err := q.js.Consumer(ctx, q.stream, q.consumer)
+	if err != nil {
+		return 0, 0, err
+	}
+	info := c.CachedInfo() // the answer to the request just made
+	return info.NumPending, uint64(info.NumAckPending), nil
+}

@@ -133,6 +133,42 @@ func TestRedelivery(t *testing.T) {
 	})
 }
 
+// Depth tells jobs waiting from jobs in a worker's hands, and makes
+// nothing: before Ensure there is no consumer to ask.
+func TestDepth(t *testing.T) {
+	eachServer(t, func(t *testing.T, q *Queue) {
+		ctx := context.Background()
+		if _, _, err := q.Depth(ctx); err == nil {
+			t.Fatal("a depth before the consumer exists")
+		}
+		if q.ensured {
+			t.Fatal("Depth made the stream")
+		}
+		for id := int64(1); id <= 3; id++ {
+			if err := q.Publish(ctx, Job{VideoID: id, Original: "originals/d"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		depth := func(wantPending, wantInProgress uint64) {
+			t.Helper()
+			p, ip, err := q.Depth(ctx)
+			if err != nil || p != wantPending || ip != wantInProgress {
+				t.Fatalf("depth %d pending, %d in progress (%v); want %d, %d", p, ip, err, wantPending, wantInProgress)
+			}
+		}
+		depth(3, 0)
+		d, err := q.Next(ctx, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		depth(2, 1)
+		if err := d.Ack(ctx); err != nil {
+			t.Fatal(err)
+		}
+		depth(2, 0)
+	})
+}
+
 // Past max_deliver the job still comes, GiveUpDeliveries more times at
 // most, so a worker can mark its video failed; then never again.
 func TestDeliveriesAreBounded(t *testing.T) {
@@ -225,6 +261,12 @@ func TestUnavailableAnswersAtOnce(t *testing.T) {
 	}
 	if _, err := q.Next(context.Background(), time.Second); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("got %v", err)
+	}
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Fatalf("took %v", took)
+	}
+	if _, _, err := q.Depth(context.Background()); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("depth: %v", err)
 	}
 	if took := time.Since(start); took > 500*time.Millisecond {
 		t.Fatalf("took %v", took)

@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"tiktok/internal/errno"
 	"tiktok/internal/media/mediatest"
+	"tiktok/internal/metrics"
 	"tiktok/internal/queue"
 	"tiktok/internal/storage"
 	"tiktok/internal/testdb"
@@ -188,6 +191,7 @@ func upload(t *testing.T, objects *storage.Local) string {
 func TestCreateVideoWaitsForItsJob(t *testing.T) {
 	ctx := context.Background()
 	s, q, objects, _ := pipeline(t, 10*time.Second)
+	published := testutil.ToFloat64(metrics.MediaJobsPublished)
 	// A stand-in for the media role: marks each job as told.
 	outcome := make(chan string, 3)
 	go func() {
@@ -234,6 +238,9 @@ func TestCreateVideoWaitsForItsJob(t *testing.T) {
 	if w, _ := s.WorkCounts(ctx, &kbase.IdsRequest{Ids: []int64{1}}); w.Counts[1] != 1 {
 		t.Fatalf("work count %v", w.Counts)
 	}
+	if n := testutil.ToFloat64(metrics.MediaJobsPublished) - published; n != 3 {
+		t.Fatalf("%v jobs counted published, want 3", n)
+	}
 }
 
 // With NATS down a publish answers 10010 at once and keeps nothing: no row,
@@ -242,6 +249,7 @@ func TestPublishWithoutQueue(t *testing.T) {
 	ctx := context.Background()
 	s, q, objects, srv := pipeline(t, time.Second)
 	key := upload(t, objects)
+	published := testutil.ToFloat64(metrics.MediaJobsPublished)
 	srv.Shutdown()
 	for q.Up() {
 		time.Sleep(10 * time.Millisecond)
@@ -260,6 +268,9 @@ func TestPublishWithoutQueue(t *testing.T) {
 	s.rows.db.Model(&Video{}).Count(&n)
 	if n != 0 {
 		t.Fatalf("%d rows left", n)
+	}
+	if n := testutil.ToFloat64(metrics.MediaJobsPublished) - published; n != 0 {
+		t.Fatalf("%v jobs counted published with NATS down", n)
 	}
 }
 

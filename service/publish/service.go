@@ -17,6 +17,7 @@ import (
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
 	"tiktok/internal/media"
+	"tiktok/internal/metrics"
 	"tiktok/internal/queue"
 	"tiktok/internal/storage"
 	"tiktok/internal/validate"
@@ -143,6 +144,7 @@ func (s *Service) create(ctx context.Context, author int64, title, original, sum
 		}
 		return nil, errQueue
 	}
+	metrics.MediaJobsPublished.Inc()
 	return row, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"tiktok/internal/errno"
+	"tiktok/internal/metrics"
 )
 
 // argon2id with the OWASP minimum (19 MiB, 2 passes): slow enough to resist
@@ -106,19 +107,34 @@ func (g *hashGate) do(ctx context.Context, f func()) error {
 	select {
 	case g.tickets <- struct{}{}:
 	default:
+		metrics.PasswordHashRefusals.Inc()
 		return errHashBusy
 	}
 	defer func() { <-g.tickets }()
+	// The gauges are the process's: its gates (one per service instance)
+	// add up, which is what the process's memory feels.
+	metrics.PasswordHashWaiting.Inc()
 	wait := time.NewTimer(maxHashWait)
 	defer wait.Stop()
 	select {
 	case g.slots <- struct{}{}:
+		metrics.PasswordHashWaiting.Dec()
 	case <-ctx.Done():
+		metrics.PasswordHashWaiting.Dec()
+		metrics.PasswordHashRefusals.Inc()
 		return errHashBusy
 	case <-wait.C:
+		metrics.PasswordHashWaiting.Dec()
+		metrics.PasswordHashRefusals.Inc()
 		return errHashBusy
 	}
-	defer func() { <-g.slots }()
+	// In flight while the slot is held: the hash and, every collectEvery,
+	// the collection after it.
+	metrics.PasswordHashInFlight.Inc()
+	defer func() {
+		metrics.PasswordHashInFlight.Dec()
+		<-g.slots
+	}()
 	f()
 	g.hashed()
 	return nil

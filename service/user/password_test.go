@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"tiktok/internal/errno"
+	"tiktok/internal/metrics"
 )
 
 // The gate runs at most n hashes at once, lets queue more wait, and refuses
@@ -114,5 +117,42 @@ func TestLoginStormIsBounded(t *testing.T) {
 	}
 	if _, err := login(s, "ann", "secret123"); err != nil {
 		t.Fatalf("right password after the storm: %v", err)
+	}
+}
+
+// The gate's gauges follow hashes running and waiting, and a refusal for a
+// full queue is counted. The metrics are the process's: compared with
+// before.
+func TestHashGateMetrics(t *testing.T) {
+	inFlight := func() float64 { return testutil.ToFloat64(metrics.PasswordHashInFlight) }
+	waiting := func() float64 { return testutil.ToFloat64(metrics.PasswordHashWaiting) }
+	refusals := func() float64 { return testutil.ToFloat64(metrics.PasswordHashRefusals) }
+	f0, w0, r0 := inFlight(), waiting(), refusals()
+	g := newHashGate(1, 1)
+	hold := make(chan struct{})
+	started := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = g.do(context.Background(), func() { close(started); <-hold }) }()
+	<-started
+	go func() { defer wg.Done(); _ = g.do(context.Background(), func() { <-hold }) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for waiting() != w0+1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if inFlight() != f0+1 || waiting() != w0+1 {
+		t.Fatalf("in flight +%v, waiting +%v; want 1 and 1", inFlight()-f0, waiting()-w0)
+	}
+	if err := g.do(context.Background(), func() { t.Error("ran past a full queue") }); err == nil {
+		t.Fatal("a full queue must refuse")
+	}
+	if refusals() != r0+1 {
+		t.Fatalf("refusals +%v, want 1", refusals()-r0)
+	}
+	close(hold)
+	wg.Wait()
+	if inFlight() != f0 || waiting() != w0 || refusals() != r0+1 {
+		t.Fatalf("after: in flight +%v, waiting +%v, refusals +%v; want 0, 0, 1",
+			inFlight()-f0, waiting()-w0, refusals()-r0)
 	}
 }

@@ -120,6 +120,11 @@ func startRole(t *testing.T, name, role string, env ...string) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(filepath.Join(root, "bin", "tiktok"), role, "--config", cfgFile)
+	// A second instance takes its role's admin port + 10 (as the scripts
+	// do), unless env says otherwise.
+	if strings.HasSuffix(name, "-2") {
+		env = append([]string{"TIKTOK_ADMIN_ADDR=" + secondAdmin(t, role)}, env...)
+	}
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

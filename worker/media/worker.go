@@ -85,6 +85,7 @@ func NewWorker(q *queue.Queue, videos Videos, store storage.Storage, o WorkerOpt
 // Run works on jobs until ctx ends, then lets the jobs in hand finish their
 // current step and gives them back (they are delivered again at once).
 func (w *Worker) Run(ctx context.Context) {
+	defer watchDepth(w.q)()
 	w.sweepTemp()
 	var wg sync.WaitGroup
 	for range w.opts.Workers {
@@ -116,9 +117,20 @@ func (w *Worker) loop(ctx context.Context) {
 	}
 }
 
-// handle takes one delivery to its end: acknowledged once the video is
-// marked and cleaned up, or given back to be delivered again.
+// handle takes one delivery to its end, and counts it by its outcome.
 func (w *Worker) handle(ctx context.Context, d *queue.Delivery) {
+	start := time.Now()
+	observeJob(w.work(ctx, d), time.Since(start))
+}
+
+// work takes one delivery to its end: acknowledged once the video is
+// marked and cleaned up, or given back to be delivered again. It answers
+// what the delivery did to the video, an outcome constant ("" for a job
+// dropped as not the publish service's). Marking decides: a video this
+// delivery marked counts ready or failed even when its clean-up gives the
+// job back, so each video is counted once; the delivery that then finishes
+// the clean-up is a duplicate.
+func (w *Worker) work(ctx context.Context, d *queue.Delivery) string {
 	job := d.Job
 	log := logx.L().With(zap.Int64("video", job.VideoID), zap.Int("delivery", d.N))
 	// Bookkeeping is not cut by a shutdown: a job half marked is worse than
@@ -133,7 +145,7 @@ func (w *Worker) handle(ctx context.Context, d *queue.Delivery) {
 	if !storage.IsOriginalKey(job.Original) {
 		log.Error("job names no original: dropped", zap.String("original", job.Original))
 		_ = d.Ack(bctx)
-		return
+		return ""
 	}
 	videoKey, coverKey := storage.OutputKeys(job.Original)
 	var st *ppb.VideoStateResponse
@@ -143,7 +155,7 @@ func (w *Worker) handle(ctx context.Context, d *queue.Delivery) {
 	})
 	if err != nil {
 		retry("state", err)
-		return
+		return outcomeRetry
 	}
 	switch {
 	case st.Found && st.OriginalKey != job.Original:
@@ -151,18 +163,18 @@ func (w *Worker) handle(ctx context.Context, d *queue.Delivery) {
 		// nothing.
 		log.Error("job does not match its video: dropped", zap.String("original", job.Original))
 		_ = d.Ack(bctx)
-		return
+		return ""
 	case !st.Found || st.State == ppb.VideoState_FAILED:
 		// Undone by its publish, or failed by an earlier delivery: nothing
-		// of it may stay.
+		// of it may stay. (Undone is no failure of the pipeline: counted
+		// with the jobs that had nothing left to do.)
 		w.finish(bctx, d, log, job.Original, videoKey, coverKey)
-		return
+		return outcomeDuplicate
 	case st.State == ppb.VideoState_READY:
 		w.finish(bctx, d, log, w.original(job))
-		return
+		return outcomeDuplicate
 	case d.N > w.q.Options().MaxDeliver:
-		w.fail(ctx, d, log, "the video could not be processed")
-		return
+		return w.fail(ctx, d, log, "the video could not be processed")
 	}
 	stop := d.KeepAlive(w.q.Options().AckWait)
 	vk, ck, err := w.process(ctx, job)
@@ -170,19 +182,17 @@ func (w *Worker) handle(ctx context.Context, d *queue.Delivery) {
 	switch {
 	case err == nil:
 	case errors.Is(err, mtool.ErrNotVideo):
-		w.fail(ctx, d, log, mtool.Reason(err))
-		return
+		return w.fail(ctx, d, log, mtool.Reason(err))
 	case ctx.Err() != nil:
 		// Shutting down: another worker takes it now.
 		_ = d.Retry(0)
-		return
+		return outcomeRetry
 	case d.N >= w.q.Options().MaxDeliver:
 		log.Error("job failed on its last delivery", zap.Error(err))
-		w.fail(ctx, d, log, "the video could not be processed")
-		return
+		return w.fail(ctx, d, log, "the video could not be processed")
 	default:
 		retry("process", err)
-		return
+		return outcomeRetry
 	}
 	var r *ppb.VideoStateResponse
 	err = w.ask(ctx, d, log, func(c context.Context) (err error) {
@@ -191,21 +201,23 @@ func (w *Worker) handle(ctx context.Context, d *queue.Delivery) {
 	})
 	if err != nil {
 		retry("mark ready", err) // the objects stay: a redelivery writes them again or removes them
-		return
+		return outcomeRetry
 	}
 	if r.Found && r.State == ppb.VideoState_READY {
 		log.Info("video ready")
 		w.finish(bctx, d, log, w.original(job))
-		return
+		return outcomeReady
 	}
 	// Failed (or undone) meanwhile by another delivery: ours go too.
 	w.finish(bctx, d, log, job.Original, vk, ck)
+	return outcomeDuplicate
 }
 
 // fail marks the video failed, then removes its objects, unless another
 // delivery made it ready first (then only the original goes). ctx ends
-// only the wait for an unreachable publish service (shutdown).
-func (w *Worker) fail(ctx context.Context, d *queue.Delivery, log *zap.Logger, reason string) {
+// only the wait for an unreachable publish service (shutdown). It answers
+// the job's outcome.
+func (w *Worker) fail(ctx context.Context, d *queue.Delivery, log *zap.Logger, reason string) string {
 	job := d.Job
 	var r *ppb.VideoStateResponse
 	err := w.ask(ctx, d, log, func(c context.Context) (err error) {
@@ -215,15 +227,20 @@ func (w *Worker) fail(ctx context.Context, d *queue.Delivery, log *zap.Logger, r
 	if err != nil {
 		log.Warn("job given back", zap.String("step", "mark failed"), zap.Error(err))
 		_ = d.Retry(w.q.Options().Delay(d.N))
-		return
+		return outcomeRetry
 	}
 	if r.Found && r.State == ppb.VideoState_READY {
 		w.finish(context.WithoutCancel(ctx), d, log, w.original(job))
-		return
+		return outcomeDuplicate
 	}
 	log.Info("video failed", zap.String("reason", reason))
+	outcome := outcomeFailed
+	if !r.Found {
+		outcome = outcomeDuplicate // undone by its publish meanwhile, as in work
+	}
 	videoKey, coverKey := storage.OutputKeys(job.Original)
 	w.finish(context.WithoutCancel(ctx), d, log, job.Original, videoKey, coverKey)
+	return outcome
 }
 
 // ask makes a call to the publish service, holding the job (reporting
