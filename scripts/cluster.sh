@@ -7,7 +7,11 @@
 # gateway2 adds a second gateway instance (gateway-2, http://127.0.0.1:8082)
 # behind the same public URL as the first: what one instance does, the other
 # must see (chat pushed across instances, logouts). media2 adds a second
-# media worker.
+# media worker. A second instance's admin listener takes its role's admin
+# port + 10 (gateway-2 127.0.0.1:9210, media-2 9218).
+# Prometheus (scripts/prometheus.sh) scrapes what this script starts: each
+# start writes the instance's target file (lib.sh, prom_target), each stop
+# removes it; an instance that crashed keeps it, so its alert fires.
 # Environment: TIKTOK_AUTH_SECRET (generated into .run/secret when unset),
 # TIKTOK_RPC_SECRET (the services' shared key, generated into .run/rpc-secret).
 set -euo pipefail
@@ -35,6 +39,11 @@ start() {
     running "$s" || start_bg "$s" "$ROOT/bin/tiktok" "$s" --config "$ROOT/deploy/production.yaml"
   done
   running gateway || start_bg gateway "$ROOT/bin/tiktok" gateway --config "$ROOT/deploy/production.yaml"
+  # Every role's admin address, the gateway's included, as the binary says;
+  # none when admin.addr is "off".
+  admin_addrs | while read -r name addr; do
+    [ -z "$addr" ] || prom_target "$name" "$name" "$addr"
+  done
   wait_for gateway curl -sf http://127.0.0.1:8080/douyin/feed/
   # The feed answers once feed, publish and user are registered; wait for all
   # the RPC services (the media workers register nowhere: they pull jobs).
@@ -44,27 +53,43 @@ start() {
   echo "cluster up: http://127.0.0.1:8080 (logs in $RUN_DIR/logs)"
 }
 
+# second_admin ROLE: the admin address of ROLE's second instance, its
+# first's port + 10 ("off" when admin listeners are off: the first's port
+# would be taken).
+second_admin() {
+  local a; a=$(admin_addr "$1")
+  if [ -n "$a" ]; then second_admin_addr "$a"; else echo off; fi
+}
+
 gateway2() {
   secret
+  local admin; admin=$(second_admin gateway)
   running gateway-2 || TIKTOK_HTTP_ADDR=127.0.0.1:8082 TIKTOK_HTTP_PUBLIC_URL=http://127.0.0.1:8080 \
-    start_bg gateway-2 "$ROOT/bin/tiktok" gateway --config "$ROOT/deploy/production.yaml"
+    TIKTOK_ADMIN_ADDR=$admin start_bg gateway-2 "$ROOT/bin/tiktok" gateway --config "$ROOT/deploy/production.yaml"
+  [ "$admin" = off ] || prom_target gateway-2 gateway "$admin"
   wait_for gateway-2 curl -sf http://127.0.0.1:8082/douyin/feed/
   echo "second gateway up: http://127.0.0.1:8082"
 }
 
-stop-gateway2() { stop_pid gateway-2; }
+stop-gateway2() { stop_pid gateway-2; prom_untarget gateway-2; }
 
 # media2 adds a second media worker (media-2): the two share the job queue.
 media2() {
   secret
-  running media-2 || start_bg media-2 "$ROOT/bin/tiktok" media --config "$ROOT/deploy/production.yaml"
+  local admin; admin=$(second_admin media)
+  running media-2 || TIKTOK_ADMIN_ADDR=$admin start_bg media-2 "$ROOT/bin/tiktok" media --config "$ROOT/deploy/production.yaml"
+  [ "$admin" = off ] || prom_target media-2 media "$admin"
   echo "second media worker up (pid $(cat "$RUN_DIR/pids/media-2.pid"))"
 }
 
 stop() {
-  stop_pid gateway
-  for s in $(service_roles); do stop_pid "$s"; done
-  for f in "$RUN_DIR"/pids/*-2.pid; do [ -e "$f" ] && stop_pid "$(basename "$f" .pid)"; done
+  stop_pid gateway; prom_untarget gateway
+  for s in $(service_roles); do stop_pid "$s"; prom_untarget "$s"; done
+  # Second instances: this script's and the tests' (user-2, gateway-2, ...).
+  for f in "$RUN_DIR"/pids/*-2.pid; do
+    [ -e "$f" ] || continue
+    stop_pid "$(basename "$f" .pid)"; prom_untarget "$(basename "$f" .pid)"
+  done
   return 0
 }
 

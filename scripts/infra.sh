@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs (when missing) and starts the servers the distributed deployment
 # needs, all on 127.0.0.1: etcd (Debian package), MinIO and Jaeger v2 (built
-# from the Go module proxy once, then cached), and checks the MariaDB, Redis
-# and NATS (JetStream) the machine runs (starting them when stopped).
+# from the Go module proxy once, then cached), Prometheus (Debian package,
+# scripts/prometheus.sh: it scrapes the instances scripts/cluster.sh starts),
+# and checks the MariaDB, Redis and NATS (JetStream) the machine runs
+# (starting them when stopped).
 #   scripts/infra.sh start | stop | status
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -68,10 +70,13 @@ start() {
   wait_for etcd curl -sf http://127.0.0.1:2379/health
   wait_for minio curl -sf http://127.0.0.1:9000/minio/health/ready
   wait_for jaeger curl -sf http://127.0.0.1:16686/api/services
-  echo "infra up: etcd 127.0.0.1:2379, MinIO 127.0.0.1:9000, Jaeger UI http://127.0.0.1:16686, MariaDB 3306, Redis 6379, NATS 4222"
+  # Prometheus has its own script (PROM_INTERVAL, PROM_ALERT_FOR; targets).
+  bash "$ROOT/scripts/prometheus.sh" start >/dev/null
+  echo "infra up: etcd 127.0.0.1:2379, MinIO 127.0.0.1:9000, Jaeger UI http://127.0.0.1:16686, Prometheus http://127.0.0.1:9090, MariaDB 3306, Redis 6379, NATS 4222"
 }
 
 stop() {
+  bash "$ROOT/scripts/prometheus.sh" stop
   for s in jaeger minio etcd; do stop_pid "$s"; done
 }
 
@@ -82,6 +87,7 @@ status() {
   for s in etcd minio jaeger; do
     if running "$s"; then echo "$s: running (pid $(cat "$RUN_DIR/pids/$s.pid"))"; else echo "$s: stopped"; fi
   done
+  bash "$ROOT/scripts/prometheus.sh" status
   if nats_up; then echo "nats: running (the machine's, 127.0.0.1:4222)"; else echo "nats: stopped"; fi
 }
 

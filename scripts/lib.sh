@@ -93,3 +93,65 @@ apt_install() {
   if [ -z "${APT_UPDATED:-}" ]; then $sudo apt-get update -qq >/dev/null; APT_UPDATED=1; fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
+
+# ensure_prometheus installs Debian's prometheus (the server and promtool)
+# when missing, without its recommendation prometheus-node-exporter (a daemon
+# of its own on :9100 nothing here reads). The package enables a service of
+# its own on 127.0.0.1:9090 with /etc/prometheus's configuration; the scripts
+# run theirs there (scripts/prometheus.sh), so the package's is stopped and
+# disabled.
+ensure_prometheus() {
+  [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] && return 0
+  echo "installing prometheus (Debian package)..." >&2
+  apt_install --no-install-recommends prometheus
+  stop_package_prometheus
+}
+
+# stop_package_prometheus stops and disables the Debian package's own
+# service, wherever the package could have started it: systemd, its init
+# script (unless policy-rc.d denied the start, as in containers), and last by
+# the pid in its pid file.
+stop_package_prometheus() {
+  local sudo="" pid=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  if [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/prometheus ]; then
+    $sudo /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+    $sudo update-rc.d prometheus disable >/dev/null 2>&1 || true
+  fi
+  pid=$(cat /run/prometheus/prometheus.pid 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then $sudo kill "$pid" 2>/dev/null || true; fi
+}
+
+# admin_addrs: "name address" a line for every role, the gateway last:
+# where each role's admin listener (/healthz, /readyz, /metrics) listens under
+# deploy/production.yaml, as the binary says (`tiktok roles --admin`); the
+# address is empty when admin.addr is "off".
+admin_addrs() {
+  [ -x "$ROOT/bin/tiktok" ] || (cd "$ROOT" && go build -o bin/tiktok ./cmd/tiktok)
+  "$ROOT/bin/tiktok" roles --admin --config "$ROOT/deploy/production.yaml"
+}
+
+# admin_addr ROLE: the admin address of ROLE's first instance.
+admin_addr() {
+  admin_addrs | awk -v r="$1" '$1 == r { print $2; found = 1 } END { exit !found }' ||
+    { echo "no admin address for role $1 in 'tiktok roles --admin'" >&2; return 1; }
+}
+
+# second_admin_addr ADDR: the admin address of a role's second instance
+# (gateway-2, media-2, user-2): its first instance's port + 10.
+second_admin_addr() { echo "${1%:*}:$(( ${1##*:} + 10 ))"; }
+
+# prom_target NAME ROLE ADDR: Prometheus scrapes the admin listener ADDR of
+# the instance NAME (user, user-2, gateway-2) of ROLE from now on (file-based
+# discovery, scripts/prometheus.sh). prom_untarget NAME: no longer; for an
+# instance stopped on purpose only: one that crashed keeps its file, so its
+# `up` reads 0 and TiktokInstanceDown fires.
+prom_target() {
+  local dir="$RUN_DIR/prometheus/targets"
+  mkdir -p "$dir"
+  # Written aside then renamed: Prometheus never reads half a file.
+  printf '[{"targets": ["%s"], "labels": {"role": "%s", "name": "%s"}}]\n' "$3" "$2" "$1" >"$dir/.$1.json.tmp"
+  mv "$dir/.$1.json.tmp" "$dir/$1.json"
+}
+prom_untarget() { rm -f "$RUN_DIR/prometheus/targets/$1.json"; }

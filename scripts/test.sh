@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command. Installs and starts whatever the tests need.
-#  1. The linters (scripts/lint.sh: gofmt, go vet, staticcheck).
+#  1. The linters (scripts/lint.sh: gofmt, go vet, staticcheck), and promtool on
+#     the Prometheus configuration, rules, their unit tests and the Grafana
+#     dashboard's queries (scripts/prometheus.sh check; seconds).
 #  2. MariaDB, Redis and NATS started when down (scripts/infra.sh deps), then the unit
 #     tests and the end-to-end suite on the embedded system, under the race
 #     detector; a short run of every fuzz target (scripts/fuzz.sh); then the web client's browser test (scripts/web-test.sh) and a smoke run of the
@@ -8,7 +10,7 @@
 #  3. The distributed deployment (scripts/infra.sh, scripts/cluster.sh): the web
 #     client's browser test with its two people on two gateway instances (chat
 #     pushed across them), the same end-to-end suite again over MariaDB, Redis,
-#     etcd, MinIO and NATS, then the production tests (traces in Jaeger, a
+#     etcd, MinIO and NATS (Prometheus scraping every instance), then the production tests (traces in Jaeger, a
 #     service down and back, a second instance, Redis down, chat pushed across
 #     gateways, NATS down and back, a media worker killed mid-transcode). Everything started here is stopped by PID at the end.
 # TIKTOK_TEST_EMBEDDED_ONLY=1 skips step 3 (a quick run while developing).
@@ -23,6 +25,8 @@ export CI=${CI:-true}
 
 echo "== lint"
 bash scripts/lint.sh
+echo "== Prometheus rules and the dashboard's queries (promtool)"
+bash scripts/prometheus.sh check
 
 echo "== unit and embedded end-to-end tests"
 bash scripts/infra.sh deps
@@ -42,6 +46,9 @@ bash scripts/bench.sh embedded --smoke
 
 echo "== distributed deployment"
 trap 'bash scripts/stop.sh >/dev/null 2>&1 || true' EXIT
+# Prometheus scrapes every 2 s and its alerts wait 10 s instead of minutes
+# (their `for` windows), so a test can see one fire (scripts/prometheus.sh).
+export PROM_INTERVAL=${PROM_INTERVAL:-2s} PROM_ALERT_FOR=${PROM_ALERT_FOR:-10s}
 bash scripts/infra.sh start
 # A small upload limit lets the suite test "too large" without a 256 MiB body.
 export TIKTOK_UPLOAD_MAX_BYTES=8388608

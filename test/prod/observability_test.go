@@ -226,3 +226,255 @@ func promNeeded(t *testing.T) {
 	}
 	res.Body.Close()
 }
+
+// target tells Prometheus to scrape name (role, at addr), as scripts/lib.sh's
+// prom_target does; the returned func removes it.
+func target(t *testing.T, name, role, addr string) func() {
+	t.Helper()
+	dir := filepath.Join(runDir, "prometheus", "targets")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal([]map[string]any{{"targets": []string{addr}, "labels": map[string]string{"role": role, "name": name}}})
+	tmp := filepath.Join(dir, "."+name+".json.tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name+".json")); err != nil {
+		t.Fatal(err)
+	}
+	return func() { os.Remove(filepath.Join(dir, name+".json")) }
+}
+
+// Prometheus scrapes every role instance the scripts started, through the
+// file-based targets cluster.sh keeps.
+func TestPrometheusScrapesEveryRole(t *testing.T) {
+	promNeeded(t)
+	for name := range adminAddrs(t) {
+		eventually(t, 60*time.Second, name+" up in Prometheus", func() bool {
+			r := promQuery(t, `up{job="tiktok",name="`+name+`"}`)
+			return len(r) == 1 && r[0].value() == 1
+		})
+	}
+}
+
+// gatewaysFeedCount sums the feed's request counter over the gateways'
+// own /metrics (gateway-2 may run too).
+func gatewaysFeedCount(t *testing.T) float64 {
+	total := 0.0
+	addrs := []string{adminAddrs(t)["gateway"]}
+	if _, err := os.Stat(filepath.Join(runDir, "pids", "gateway-2.pid")); err == nil {
+		addrs = append(addrs, secondAdmin(t, "gateway"))
+	}
+	for _, a := range addrs {
+		_, m := probe(a, "/metrics")
+		for _, l := range strings.Split(m, "\n") {
+			if strings.HasPrefix(l, "tiktok_http_requests_total{") && strings.Contains(l, `route="/douyin/feed/"`) {
+				f := strings.Fields(l)
+				v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+				total += v
+			}
+		}
+	}
+	return total
+}
+
+// The request count Prometheus holds is the number of requests sent: once
+// it has caught up with the gateways, 50 more feed requests add exactly 50
+// within a few scrapes.
+func TestPrometheusCountsRequests(t *testing.T) {
+	_, base := setup(t)
+	promNeeded(t)
+	const expr = `sum(tiktok_http_requests_total{job="tiktok",route="/douyin/feed/"})`
+	var before float64
+	eventually(t, 60*time.Second, "Prometheus caught up with the gateways", func() bool {
+		r := promQuery(t, expr)
+		if len(r) != 1 {
+			return false
+		}
+		before = r[0].value()
+		return before == gatewaysFeedCount(t)
+	})
+	const n = 50
+	for i := 0; i < n; i++ {
+		if r, _ := call(t, "GET", base+"/douyin/feed/", nil); r.code() != 0 {
+			t.Fatalf("feed: %v", r)
+		}
+	}
+	var got float64
+	eventually(t, 60*time.Second, "50 more feed requests in Prometheus", func() bool {
+		r := promQuery(t, expr)
+		if len(r) == 1 {
+			got = r[0].value() - before
+		}
+		return got == n
+	})
+}
+
+// exprs are every PromQL expression of the dashboard's panels (rows
+// included), with Grafana's variables replaced as Grafana would.
+func dashboardExprs(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "deploy", "grafana", "tiktok.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type panel struct {
+		Title   string `json:"title"`
+		Targets []struct {
+			Expr string `json:"expr"`
+		} `json:"targets"`
+		Panels []json.RawMessage `json:"panels"`
+	}
+	var d struct {
+		Panels []json.RawMessage `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("dashboard JSON: %v", err)
+	}
+	out := map[string]string{}
+	var walk func([]json.RawMessage)
+	walk = func(ps []json.RawMessage) {
+		for _, raw := range ps {
+			var p panel
+			if err := json.Unmarshal(raw, &p); err != nil {
+				t.Fatal(err)
+			}
+			for i, tg := range p.Targets {
+				if tg.Expr == "" {
+					continue
+				}
+				e := strings.NewReplacer("$__rate_interval", "1m", "${__rate_interval}", "1m", "$__interval", "15s",
+					"${__interval}", "15s", "$__range", "5m", "${__range}", "5m").Replace(tg.Expr)
+				out[fmt.Sprintf("%s #%d", p.Title, i)] = e
+			}
+			walk(p.Panels)
+		}
+	}
+	walk(d.Panels)
+	if len(out) < 10 {
+		t.Fatalf("the dashboard has %d expressions", len(out))
+	}
+	return out
+}
+
+// Every panel of the dashboard shows data after a little of everything the
+// app does: feed, login (a wrong one too, past its limit), likes, comments,
+// a publish the media workers transcode.
+func TestDashboardShowsData(t *testing.T) {
+	_, base := setup(t)
+	promNeeded(t)
+	exprs := dashboardExprs(t)
+	uid, token := register(t, base, "dash")
+	publish(t, base, token)
+	feed, _ := call(t, "GET", base+"/douyin/feed/", url.Values{"token": {token}})
+	vs, _ := feed["video_list"].([]any)
+	if len(vs) == 0 {
+		t.Fatal("empty feed")
+	}
+	vid := fmt.Sprint(int64(vs[0].(map[string]any)["id"].(float64)))
+	for i := 0; i < 5; i++ {
+		call(t, "POST", base+"/douyin/favorite/action/", url.Values{"token": {token}, "video_id": {vid}, "action_type": {"1"}})
+		call(t, "POST", base+"/douyin/favorite/action/", url.Values{"token": {token}, "video_id": {vid}, "action_type": {"2"}})
+		call(t, "GET", base+"/douyin/comment/list/", url.Values{"token": {token}, "video_id": {vid}})
+		call(t, "GET", base+"/douyin/user/", url.Values{"token": {token}, "user_id": {fmt.Sprint(uid)}})
+	}
+	call(t, "POST", base+"/douyin/comment/action/", url.Values{"token": {token}, "video_id": {vid}, "action_type": {"1"}, "comment_text": {"hi"}})
+	// Wrong passwords past login_account's burst: a rate-limit refusal.
+	name := fmt.Sprintf("nobody_%d", time.Now().UnixNano()%1e9)
+	for i := 0; i < 7; i++ {
+		call(t, "POST", base+"/douyin/user/login/", url.Values{"username": {name}, "password": {"wrong-pass"}})
+	}
+	empty := map[string]string{}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		empty = map[string]string{}
+		for title, e := range exprs {
+			if len(promQuery(t, e)) == 0 {
+				empty[title] = e
+			}
+		}
+		if len(empty) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
+	for title, e := range empty {
+		t.Errorf("panel %q returns no data: %s", title, e)
+	}
+}
+
+// A sampled request's latency carries its trace id as an exemplar: from a
+// slow bucket an operator jumps to the trace in Jaeger.
+func TestLatencyExemplarIsTraceID(t *testing.T) {
+	_, base := setup(t)
+	promNeeded(t)
+	traceID := fmt.Sprintf("%032x", time.Now().UnixNano())
+	req, _ := http.NewRequest("GET", base+"/douyin/feed/", nil)
+	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	start := time.Now().Add(-time.Minute).Unix()
+	eventually(t, 60*time.Second, "exemplar with trace "+traceID, func() bool {
+		q := url.Values{"query": {`tiktok_http_request_duration_seconds_bucket{route="/douyin/feed/"}`},
+			"start": {strconv.FormatInt(start, 10)}, "end": {strconv.FormatInt(time.Now().Unix()+60, 10)}}
+		res, err := http.Get(promURL + "/api/v1/query_exemplars?" + q.Encode())
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return strings.Contains(string(b), traceID)
+	})
+}
+
+// Killing an instance fires TiktokInstanceDown for it within the alert's
+// window (scripts/test.sh shortens every `for` to PROM_ALERT_FOR). The
+// instance is a second media worker: it registers nowhere, so killing it
+// leaves no stale address for the other tests.
+func TestInstanceDownAlertFires(t *testing.T) {
+	promNeeded(t)
+	admin := secondAdmin(t, "media")
+	startRole(t, "media-2", "media")
+	untarget := target(t, "media-2", "media", admin)
+	defer untarget()
+	eventually(t, 60*time.Second, "media-2 up in Prometheus", func() bool {
+		r := promQuery(t, `up{name="media-2"}`)
+		return len(r) == 1 && r[0].value() == 1
+	})
+	b, _ := os.ReadFile(filepath.Join(runDir, "pids", "media-2.pid"))
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(runDir, "pids", "media-2.pid"))
+	killed := time.Now()
+	eventually(t, 120*time.Second, "TiktokInstanceDown firing for media-2", func() bool {
+		res, err := http.Get(promURL + "/api/v1/alerts")
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		var r struct {
+			Data struct {
+				Alerts []struct {
+					Labels map[string]string `json:"labels"`
+					State  string            `json:"state"`
+				} `json:"alerts"`
+			} `json:"data"`
+		}
+		if json.NewDecoder(res.Body).Decode(&r) != nil {
+			return false
+		}
+		for _, a := range r.Data.Alerts {
+			if a.Labels["alertname"] == "TiktokInstanceDown" && a.Labels["name"] == "media-2" && a.State == "firing" {
+				return true
+			}
+		}
+		return false
+	})
+	t.Logf("TiktokInstanceDown fired %v after the kill", time.Since(killed).Round(time.Second))
+}
