@@ -170,7 +170,8 @@ done
 if [ -n "$pub" ]; then
 echo
 set -- $pub
-echo "publish ($(ffprobe -v error -select_streams v:0 -show_entries stream=width,height:format=duration,size -of csv=p=0 "$work/clip.mp4" | paste -sd' ') clip; $pub_args; $( [ "$mode" = production ] && echo 'two media workers' || echo 'the in-process media pool')):"
+echo "publish ($(ffprobe -v error -select_streams v:0 -show_entries stream=width,height:format=duration,size -of csv=p=0 "$work/clip.mp4" |
+  paste -sd, | awk -F, '{printf "%sx%s, %.1f s, %.1f MB", $1, $2, $3, $4 / 1e6}') clip; $pub_args; $( [ "$mode" = production ] && echo 'two media workers' || echo 'the in-process media pool')):"
 printf '%-16s %8s %10s %12s %12s %12s %12s %s\n' row uploads "per min" "reply p50 ms" "reply p99 ms" "ready p50 ms" "ready p99 ms" errors
 printf '%-16s %8s %10s %12s %12s %12s %12s %s\n' publish "$2" "$(awk -v n="$2" -v s="$3" 'BEGIN{printf "%.1f", n*60/s}')" "$4" "$5" "$6" "$7" "$8${9:+ (${*:9})}"
 [ "$8" = 0 ] && [ "$2" -gt 0 ] || fail=1
