@@ -71,7 +71,9 @@ export TIKTOK_RPC_SECRET=${TIKTOK_RPC_SECRET:-$(cat "$RUN_DIR/rpc-secret")}
 export TIKTOK_E2E_CONFIG=$ROOT/deploy/production.yaml
 echo "== end-to-end suite against the distributed deployment"
 go test -count=1 -timeout 20m ./test/e2e/
-echo "== production tests: tracing, faults, scaling, Redis down, NATS down, a media worker killed"
+echo "== production tests: tracing, faults, scaling, Redis down, NATS down, a media worker killed, health and Prometheus"
 go test -count=1 -timeout 20m -v ./test/prod/
+echo "== the MinIO store's own tests, against the deployment's MinIO"
+TIKTOK_TEST_MINIO=127.0.0.1:9000 go test -count=1 ./internal/storage/
 echo "== benchmark smoke run, distributed"
 bash scripts/bench.sh production --smoke
