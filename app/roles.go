@@ -140,12 +140,7 @@ func RunService(ctx context.Context, cfg *config.Config, name string) error {
 	if s.db != nil {
 		p.admin.AddCheck("database", s.Ping)
 	}
-	p.admin.AddCheck("discovery", func(context.Context) error {
-		if !p.disc.Registered(name) {
-			return errors.New("not registered yet")
-		}
-		return nil
-	})
+	p.admin.AddCheck("discovery", func(ctx context.Context) error { return p.disc.Announced(ctx, name) })
 	p.admin.Started()
 	logx.L().Info("service started", zap.String("service", name), zap.String("addr", addr.String()))
 	select {
@@ -153,6 +148,9 @@ func RunService(ctx context.Context, cfg *config.Config, name string) error {
 	case err = <-s.done:
 		return err
 	}
+	// Out of discovery first, then the delay, in which callers' resolvers
+	// drop this instance while it still answers, then drain and stop.
+	p.disc.Withdraw(name)
 	p.stopping()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -23,10 +23,12 @@ const streamRoute = "/douyin/message/stream/"
 // sampled request's trace id goes with its latency as an exemplar.
 func observe(c *gin.Context) {
 	start := time.Now()
-	metrics.HTTPInFlight.Inc()
-	defer metrics.HTTPInFlight.Dec()
+	route := routeOf(c) // known before the handler: the router matched it
+	if route != streamRoute {
+		metrics.HTTPInFlight.Inc()
+		defer metrics.HTTPInFlight.Dec()
+	}
 	c.Next()
-	route := routeOf(c)
 	var code, outcome string
 	if v, ok := c.Get(apiCodeKey); ok {
 		n := v.(int32)

@@ -128,6 +128,8 @@ check_out=$(check 2>&1) && check_ok=1 || check_ok=0
 # each timed to its reply and to its video being ready (transcoded, cover
 # cut). Production runs two media workers (media, media-2). Smoke: a 2 s
 # 640x360 clip, twice, one at a time.
+# The CPU table's columns, before the publish row may add media-2.
+header=$(for np in $(cpu_procs); do printf '%s ' "${np%%:*}"; done)
 pub=""
 if wanted publish; then
 if [ -n "$smoke" ]; then clip_args="-t 2 -s 640x360" pub_args="-c 1 -n 2"; else clip_args="-t 10 -s 1920x1080" pub_args="-c 4 -d 60s"; fi
@@ -139,6 +141,7 @@ pub=$(bin/benchpublish --url "$base" --tokens "$work/tokens" --clip "$work/clip.
 after=$(cpu_ticks)
 set -- $pub
 pub_n=$2
+pub_header=$(for np in $(cpu_procs); do printf '%s ' "${np%%:*}"; done)
 pub_cpu=$(paste -d' ' <(echo "$before") <(echo "$after") |
   awk -v n="$pub_n" -v hz="$(getconf CLK_TCK)" '
     { split($1, a, ":"); split($2, b, ":"); ms = (b[2] - a[2]) / hz * 1e3 / (n > 0 ? n : 1); t += ms
@@ -161,7 +164,6 @@ for r in "${results[@]}"; do
 done
 echo
 echo "CPU per request, microseconds of each process (wrk's own not included):"
-header=$(for np in $(cpu_procs); do printf '%s ' "${np%%:*}"; done)
 printf '%-16s' row; for h in $header total; do printf ' %8s' "$h"; done; echo
 for r in "${cpu_rows[@]}"; do
   set -- $r
@@ -176,7 +178,7 @@ printf '%-16s %8s %10s %12s %12s %12s %12s %s\n' row uploads "per min" "reply p5
 printf '%-16s %8s %10s %12s %12s %12s %12s %s\n' publish "$2" "$(awk -v n="$2" -v s="$3" 'BEGIN{printf "%.1f", n*60/s}')" "$4" "$5" "$6" "$7" "$8${9:+ (${*:9})}"
 [ "$8" = 0 ] && [ "$2" -gt 0 ] || fail=1
 echo "CPU per upload, milliseconds of each process:"
-printf '%-16s' row; for h in $header total; do printf ' %8s' "$h"; done; echo
+printf '%-16s' row; for h in $pub_header total; do printf ' %8s' "$h"; done; echo
 printf '%-16s' publish; for v in $pub_cpu; do printf ' %8s' "$v"; done; echo
 fi
 echo

@@ -162,20 +162,34 @@ func (s *Server) Ready(ctx context.Context) map[string]error {
 	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for n, c := range checks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := c(ctx); err != nil {
-				mu.Lock()
-				fail[n] = err
-				mu.Unlock()
-			}
-		}()
+	type result struct {
+		name string
+		err  error
 	}
-	wg.Wait()
+	// Each check reports on its own buffered channel slot: one that ignores
+	// its deadline is reported as timed out, never waited for.
+	results := make(chan result, len(checks))
+	for n, c := range checks {
+		go func() { results <- result{n, c(ctx)} }()
+	}
+	pending := make(map[string]bool, len(checks))
+	for n := range checks {
+		pending[n] = true
+	}
+	for len(pending) > 0 {
+		select {
+		case r := <-results:
+			delete(pending, r.name)
+			if r.err != nil {
+				fail[r.name] = r.err
+			}
+		case <-ctx.Done():
+			for n := range pending {
+				fail[n] = fmt.Errorf("no answer within %v", s.timeout)
+			}
+			return fail
+		}
+	}
 	return fail
 }
 

@@ -20,9 +20,12 @@ type Discovery interface {
 	// Reachable reports whether an instance of service accepts connections
 	// (a readiness check: discovery knows one, and it answers a TCP dial).
 	Reachable(ctx context.Context, service string) error
-	// Registered reports whether this process's server of service is
-	// announced (always true where nothing needs announcing).
-	Registered(service string) bool
+	// Announced reports whether this process's server of service is found
+	// where callers look (nil where nothing needs announcing).
+	Announced(ctx context.Context, service string) error
+	// Withdraw stops announcing this process's server of service, before it
+	// stops: callers stop picking it while it still answers.
+	Withdraw(service string)
 }
 
 // dial opens and closes a connection to addr within ctx.
@@ -52,4 +55,6 @@ func (s Static) Reachable(ctx context.Context, service string) error {
 	return dial(ctx, a)
 }
 
-func (s Static) Registered(string) bool { return true }
+func (s Static) Announced(context.Context, string) error { return nil }
+
+func (s Static) Withdraw(string) {}

@@ -31,7 +31,7 @@ func TestStaticReachable(t *testing.T) {
 	if err := s.Reachable(ctx, "nope"); err == nil {
 		t.Fatal("an unknown service passed")
 	}
-	if !s.Registered("user") {
+	if s.Announced(ctx, "user") != nil {
 		t.Fatal("a static address book needs no registration")
 	}
 }

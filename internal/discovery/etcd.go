@@ -23,8 +23,8 @@ type Etcd struct {
 	resolver discovery.Resolver
 	registry registry.Registry
 
-	mu         sync.Mutex
-	registered map[string]bool
+	mu        sync.Mutex
+	announced map[string]*registry.Info // this process's servers, by service
 }
 
 // NewEtcd connects to endpoints; leaseTTL (seconds) bounds how long a crashed
@@ -43,7 +43,7 @@ func NewEtcd(endpoints []string, leaseTTL int) (*Etcd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd registry: %w", err)
 	}
-	return &Etcd{resolver: res, registry: reg, registered: map[string]bool{}}, nil
+	return &Etcd{resolver: res, registry: reg, announced: map[string]*registry.Info{}}, nil
 }
 
 func (e *Etcd) ClientOptions(string) []client.Option {
@@ -75,10 +75,37 @@ func (e *Etcd) Reachable(ctx context.Context, service string) error {
 	return last
 }
 
-func (e *Etcd) Registered(service string) bool {
+// Announced resolves service in etcd and looks for this process's own
+// address: a lease lost (etcd unreachable past its TTL) fails it.
+func (e *Etcd) Announced(ctx context.Context, service string) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.registered[service]
+	info := e.announced[service]
+	e.mu.Unlock()
+	if info == nil || info.Addr == nil {
+		return fmt.Errorf("%s not registered yet", service)
+	}
+	res, err := e.resolver.Resolve(ctx, service)
+	if err != nil {
+		return err
+	}
+	for _, in := range res.Instances {
+		if in.Address().String() == info.Addr.String() {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s at %s not found in etcd", service, info.Addr)
+}
+
+// Withdraw deregisters this process's server of service now; Kitex's own
+// deregistration at Stop then finds nothing left to do.
+func (e *Etcd) Withdraw(service string) {
+	e.mu.Lock()
+	info := e.announced[service]
+	delete(e.announced, service)
+	e.mu.Unlock()
+	if info != nil {
+		_ = e.registry.Deregister(info)
+	}
 }
 
 // noting is the registry with a note of what this process has announced.
@@ -89,20 +116,19 @@ type noting struct {
 
 func (n *noting) Register(info *registry.Info) error {
 	err := n.Registry.Register(info)
-	n.note(info, err == nil)
+	if err == nil && info != nil {
+		n.e.mu.Lock()
+		n.e.announced[info.ServiceName] = info
+		n.e.mu.Unlock()
+	}
 	return err
 }
 
 func (n *noting) Deregister(info *registry.Info) error {
-	n.note(info, false)
-	return n.Registry.Deregister(info)
-}
-
-func (n *noting) note(info *registry.Info, on bool) {
-	if info == nil {
-		return
+	if info != nil {
+		n.e.mu.Lock()
+		delete(n.e.announced, info.ServiceName)
+		n.e.mu.Unlock()
 	}
-	n.e.mu.Lock()
-	n.e.registered[info.ServiceName] = on
-	n.e.mu.Unlock()
+	return n.Registry.Deregister(info)
 }
