@@ -383,7 +383,7 @@ func TestDashboardShowsData(t *testing.T) {
 	for i := 0; i < 7; i++ {
 		call(t, "POST", base+"/douyin/user/login/", url.Values{"username": {name}, "password": {"wrong-pass"}})
 	}
-	empty := map[string]string{}
+	var empty map[string]string
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		empty = map[string]string{}
