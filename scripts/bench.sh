@@ -52,7 +52,7 @@ production)
   bash scripts/infra.sh start >/dev/null
   bash scripts/cluster.sh stop >/dev/null
   export TIKTOK_AUTH_SECRET=${TIKTOK_AUTH_SECRET:-$( [ -f "$RUN_DIR/secret" ] && cat "$RUN_DIR/secret" || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
-  echo -n "$TIKTOK_AUTH_SECRET" >"$RUN_DIR/secret"
+  (umask 077; echo -n "$TIKTOK_AUTH_SECRET" >"$RUN_DIR/secret"; chmod 600 "$RUN_DIR/secret")
   # A clean slate: every service database, the cache, the bucket.
   for s in $(service_roles); do
     mysql -uroot -h127.0.0.1 -e "DROP DATABASE IF EXISTS tiktok_$s"

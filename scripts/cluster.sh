@@ -19,7 +19,9 @@ set -euo pipefail
 
 secret() {
   if [ -z "${TIKTOK_AUTH_SECRET:-}" ]; then
-    [ -f "$RUN_DIR/secret" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN_DIR/secret"
+    # Readable by its owner only, like rpc-secret: it signs every token.
+    [ -f "$RUN_DIR/secret" ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN_DIR/secret")
+    chmod 600 "$RUN_DIR/secret"
     TIKTOK_AUTH_SECRET=$(cat "$RUN_DIR/secret")
   fi
   export TIKTOK_AUTH_SECRET
