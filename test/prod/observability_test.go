@@ -400,6 +400,17 @@ func TestDashboardShowsData(t *testing.T) {
 	for title, e := range empty {
 		t.Errorf("panel %q returns no data: %s", title, e)
 	}
+	// The pages above read users and videos the cache holds: hits.
+	const ratio = `sum(increase(tiktok_cache_hits_total{job="tiktok"}[5m])) / ` +
+		`(sum(increase(tiktok_cache_hits_total{job="tiktok"}[5m])) + sum(increase(tiktok_cache_misses_total{job="tiktok"}[5m])))`
+	eventually(t, 30*time.Second, "a non-zero cache hit ratio", func() bool {
+		r := promQuery(t, ratio)
+		if len(r) == 1 && r[0].value() > 0 {
+			t.Logf("cache hit ratio over 5 min: %.3f", r[0].value())
+			return true
+		}
+		return false
+	})
 }
 
 // A sampled request's latency carries its trace id as an exemplar: from a
