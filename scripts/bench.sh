@@ -87,8 +87,10 @@ uid=$(curl -sf -X POST "$base/douyin/user/login/?username=seed_user_0001&passwor
 
 rss_kb() { local t=0 p; for p in $(service_pids); do t=$((t + $(awk '/VmHWM/{print $2}' /proc/$p/status 2>/dev/null || echo 0))); done; echo $t; }
 
-# cpu_ticks: "name:ticks" of user+system CPU for each process of cpu_procs.
-cpu_ticks() { local np; for np in $(cpu_procs); do echo "${np%%:*}:$(awk '{print $14+$15}' "/proc/${np#*:}/stat" 2>/dev/null || echo 0)"; done; }
+# cpu_ticks: "name:ticks" of user+system CPU for each process of cpu_procs,
+# with that of its children once reaped (ffprobe and ffmpeg, which the
+# publish and media roles run and wait for).
+cpu_ticks() { local np; for np in $(cpu_procs); do echo "${np%%:*}:$(awk '{print $14+$15+$16+$17}' "/proc/${np#*:}/stat" 2>/dev/null || echo 0)"; done; }
 
 # run NAME MODE URL: warm up, measure, print the RESULT fields plus RSS; for
 # the service rows also the CPU each process spent per request.
