@@ -92,6 +92,16 @@ rss_kb() { local t=0 p; for p in $(service_pids); do t=$((t + $(awk '/VmHWM/{pri
 # publish and media roles run and wait for).
 cpu_ticks() { local np; for np in $(cpu_procs); do echo "${np%%:*}:$(awk '{print $14+$15+$16+$17}' "/proc/${np#*:}/stat" 2>/dev/null || echo 0)"; done; }
 
+# cpu_per BEFORE AFTER N UNIT: each process's CPU between two cpu_ticks
+# samples per one of N operations, in seconds times UNIT (1e6: microseconds),
+# then their total.
+cpu_per() {
+  paste -d' ' <(echo "$1") <(echo "$2") |
+    awk -v n="$3" -v unit="$4" -v hz="$(getconf CLK_TCK)" '
+      { split($1, a, ":"); split($2, b, ":"); v = (b[2] - a[2]) / hz * unit / (n > 0 ? n : 1); t += v
+        printf "%s ", int(v + 0.5) } END { printf "%d", int(t + 0.5) }'
+}
+
 # run NAME MODE URL: warm up, measure, print the RESULT fields plus RSS; for
 # the service rows also the CPU each process spent per request.
 results=() cpu_rows=()
@@ -108,10 +118,7 @@ run() {
   after=$(cpu_ticks)
   results+=("$name $(echo "$out" | cut -d' ' -f2-) $(rss_kb)")
   if [ "${name%%-*}" != gin ]; then
-    cpu_rows+=("$name $(paste -d' ' <(echo "$before") <(echo "$after") |
-      awk -v n="$(echo "$out" | cut -d' ' -f2)" -v hz="$(getconf CLK_TCK)" '
-        { split($1, a, ":"); split($2, b, ":"); us = (b[2] - a[2]) / hz * 1e6 / (n > 0 ? n : 1); t += us
-          printf "%s ", int(us + 0.5) } END { printf "%d", int(t + 0.5) }')")
+    cpu_rows+=("$name $(cpu_per "$before" "$after" "$(echo "$out" | cut -d' ' -f2)" 1e6)")
   fi
 }
 
@@ -144,10 +151,7 @@ after=$(cpu_ticks)
 set -- $pub
 pub_n=$2
 pub_header=$(for np in $(cpu_procs); do printf '%s ' "${np%%:*}"; done)
-pub_cpu=$(paste -d' ' <(echo "$before") <(echo "$after") |
-  awk -v n="$pub_n" -v hz="$(getconf CLK_TCK)" '
-    { split($1, a, ":"); split($2, b, ":"); ms = (b[2] - a[2]) / hz * 1e3 / (n > 0 ? n : 1); t += ms
-      printf "%s ", int(ms + 0.5) } END { printf "%d", int(t + 0.5) }')
+pub_cpu=$(cpu_per "$before" "$after" "$pub_n" 1e3)
 fi
 
 empty_rps=$(echo "${results[0]}" | awk '{printf "%.1f", $2/$3}')
