@@ -128,6 +128,10 @@ func RunService(ctx context.Context, cfg *config.Config, name string) error {
 	if err != nil {
 		return fmt.Errorf("services.%s: %w", name, err)
 	}
+	adv, err := rpc.AdvertiseAddr(cfg.RPC.Advertise, addr)
+	if err != nil {
+		return fmt.Errorf("services.%s: %w", name, err)
+	}
 	p, err := setup(ctx, cfg, name)
 	if err != nil {
 		return err
@@ -142,7 +146,8 @@ func RunService(ctx context.Context, cfg *config.Config, name string) error {
 	}
 	p.admin.AddCheck("discovery", func(ctx context.Context) error { return p.disc.Announced(ctx, name) })
 	p.admin.Started()
-	logx.L().Info("service started", zap.String("service", name), zap.String("addr", addr.String()))
+	logx.L().Info("service started", zap.String("service", name), zap.String("addr", addr.String()),
+		zap.String("advertise", adv.String()))
 	select {
 	case <-ctx.Done():
 	case err = <-s.done:

@@ -51,9 +51,11 @@ func bodyError(c *gin.Context) error {
 	return nil
 }
 
-// serveMedia serves locally stored media. A video streams to a player for
-// minutes, so each write gets http.write_timeout instead of the whole reply.
-func (g *Gateway) serveMedia(local *storage.Local) gin.HandlerFunc {
+// serveMedia serves stored media: local files, or objects of a bucket that
+// is not public (storage.minio.public_url pointing at /media/). A video
+// streams to a player for minutes, so each write gets http.write_timeout
+// instead of the whole reply.
+func (g *Gateway) serveMedia(media storage.Server) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		key := strings.TrimPrefix(c.Param("key"), "/")
 		if !storage.Public(path.Clean("/" + key)[1:]) {
@@ -61,6 +63,6 @@ func (g *Gateway) serveMedia(local *storage.Local) gin.HandlerFunc {
 			return
 		}
 		w := httpserver.PaceWrites(c.Writer, g.cfg.HTTP.WriteTimeout)
-		local.Serve(w, c.Request, key)
+		media.Serve(w, c.Request, key)
 	}
 }

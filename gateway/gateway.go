@@ -96,8 +96,8 @@ func (g *Gateway) Router() *gin.Engine {
 	api("GET", "/douyin/message/chat/", handle(g.chat))
 	api("POST", "/douyin/message/action/", handle(perUser(g, limMessage, g.messageAction)), small)
 	api("GET", "/douyin/message/stream/", g.messageStream)
-	if local, ok := g.store.(*storage.Local); ok {
-		serve := g.serveMedia(local)
+	if media, ok := g.store.(storage.Server); ok {
+		serve := g.serveMedia(media)
 		r.GET("/media/*key", serve)
 		r.HEAD("/media/*key", serve)
 	}

@@ -125,6 +125,7 @@ type Config struct {
 		IdlePerAddress int           `mapstructure:"idle_per_address"`
 		MuxConnections int           `mapstructure:"mux_connections"`
 		Secret         string        `mapstructure:"secret"`
+		Advertise      string        `mapstructure:"advertise"`
 	} `mapstructure:"rpc"`
 	Registry struct {
 		Driver        string   `mapstructure:"driver"`

@@ -53,7 +53,9 @@ func (e *Etcd) ClientOptions(string) []client.Option {
 func (e *Etcd) ServerOptions(service string, addr net.Addr) []server.Option {
 	return []server.Option{
 		server.WithRegistry(&noting{Registry: e.registry, e: e}),
-		server.WithRegistryInfo(&registry.Info{ServiceName: service, Addr: addr, Weight: 10}),
+		// SkipListenAddr: Kitex would put the listen address (0.0.0.0 in a
+		// pod) over addr, which is the advertised one (rpc.AdvertiseAddr).
+		server.WithRegistryInfo(&registry.Info{ServiceName: service, Addr: addr, Weight: 10, SkipListenAddr: true}),
 	}
 }
 

@@ -124,7 +124,7 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 // ServerOptions are the options of every service's Kitex server. ln, when not
 // nil, is a listener the caller opened (the embedded mode picks free ports);
 // otherwise the server binds addr exactly (services.<name>, loopback by
-// default). Every call must carry a credential signed with rpc.secret for
+// default) and announces AdvertiseAddr (rpc.advertise). Every call must carry a credential signed with rpc.secret for
 // this service by a role allowed to call it; without rpc.secret every call
 // is refused.
 func ServerOptions(cfg *config.Config, service string, addr net.Addr, ln net.Listener, d discovery.Discovery) []server.Option {
@@ -143,12 +143,20 @@ func ServerOptions(cfg *config.Config, service string, addr net.Addr, ln net.Lis
 	if cfg.RPC.MuxConnections > 0 {
 		o = append(o, server.WithMuxTransport())
 	}
+	announce := addr
 	if ln != nil {
 		o = append(o, server.WithListener(ln))
+		announce = ln.Addr()
 	} else {
 		o = append(o, server.WithServiceAddr(addr))
+		if tcp, ok := addr.(*net.TCPAddr); ok {
+			// RunService has checked it already; an error leaves addr.
+			if a, err := AdvertiseAddr(cfg.RPC.Advertise, tcp); err == nil {
+				announce = a
+			}
+		}
 	}
-	return append(o, d.ServerOptions(service, addr)...)
+	return append(o, d.ServerOptions(service, announce)...)
 }
 
 // callTimeout bounds each call by d where the transport enforces it (the

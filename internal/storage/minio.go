@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -76,6 +77,31 @@ func (m *MinIO) Delete(ctx context.Context, key string) error {
 }
 
 func (m *MinIO) URL(key string) string { return m.baseURL + key }
+
+// Serve streams object key to w, Range requests included, for a deployment
+// whose media URLs are the gateway's /media/ (storage.minio.public_url): its
+// object storage then need not be reachable from outside (deploy/helm).
+func (m *MinIO) Serve(w http.ResponseWriter, r *http.Request, key string) {
+	obj, err := m.c.GetObject(r.Context(), m.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	defer obj.Close()
+	st, err := obj.Stat()
+	if err != nil {
+		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+			http.NotFound(w, r)
+		} else {
+			http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
+		}
+		return
+	}
+	if st.ContentType != "" {
+		w.Header().Set("Content-Type", st.ContentType)
+	}
+	http.ServeContent(w, r, "", st.LastModified, obj)
+}
 
 func (m *MinIO) Source(ctx context.Context, key string) (string, error) {
 	u, err := m.c.PresignedGetObject(ctx, m.bucket, key, time.Hour, url.Values{})

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 )
 
 // ErrTooLarge is returned by Put when the reader exceeds the allowed size.
@@ -21,6 +22,13 @@ type Storage interface {
 	URL(key string) string
 	// Source is a path or URL that ffmpeg can read key from.
 	Source(ctx context.Context, key string) (string, error)
+}
+
+// Server is a Storage that can answer an HTTP request for a key itself (the
+// gateway's /media/ route): Local always, MinIO for a deployment whose media
+// URLs point at the gateway.
+type Server interface {
+	Serve(w http.ResponseWriter, r *http.Request, key string)
 }
 
 // limitReader fails with ErrTooLarge past max bytes, instead of silently
