@@ -155,3 +155,14 @@ prom_target() {
   mv "$dir/.$1.json.tmp" "$dir/$1.json"
 }
 prom_untarget() { rm -f "$RUN_DIR/prometheus/targets/$1.json"; }
+
+# ensure_helm builds Helm 3 into the cache when missing (about 4 minutes on
+# a cold Go cache) and prints its path.
+ensure_helm() {
+  if [ ! -x "$CACHE_DIR/bin/helm" ]; then
+    echo "building helm v3.22.0 (a few minutes the first time)..." >&2
+    GOBIN=$CACHE_DIR/bin GOCACHE=$CACHE_DIR/gocache GOFLAGS=-buildvcs=false \
+      go install helm.sh/helm/v3/cmd/helm@v3.22.0 || return 1
+  fi
+  echo "$CACHE_DIR/bin/helm"
+}
