@@ -30,8 +30,9 @@ bash scripts/prometheus.sh check
 
 echo "== unit and embedded end-to-end tests"
 bash scripts/infra.sh deps
-# test/prod needs the distributed deployment: it runs in step 3.
-go test -race -count=1 -timeout 30m $(go list ./... | grep -v '/test/prod$') "$@"
+# test/prod needs the distributed deployment (step 3), test/kube and
+# test/image the chart's pods and the image (step 4).
+go test -race -count=1 -timeout 30m $(go list ./... | grep -v -e '/test/prod$' -e '/test/kube$' -e '/test/image$') "$@"
 
 echo "== fuzzing: every go test -fuzz target, briefly (scripts/fuzz.sh)"
 FUZZTIME=${FUZZTIME:-8s} bash scripts/fuzz.sh

@@ -1,0 +1,371 @@
+// Package kube tests the Helm chart's deployment running as pods under podman
+// (scripts/kube.sh up): every role and dependency its own pod with its own
+// address on the network tiktok-kube, requests only to the gateway's port
+// published on 127.0.0.1. It needs TIKTOK_KUBE_GATEWAY and the rest of
+// `scripts/kube.sh env`; scripts/test.sh sets them.
+package kube
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"tiktok/internal/config"
+	"tiktok/internal/testenv"
+)
+
+const release = "tiktok"
+
+// services and their admin ports (the chart's: RPC port + 100).
+var services = map[string]int{"user": 9201, "feed": 9202, "publish": 9203, "favorite": 9204,
+	"comment": 9205, "relation": 9206, "message": 9207}
+
+func gateway(t *testing.T) string {
+	t.Helper()
+	g := os.Getenv("TIKTOK_KUBE_GATEWAY")
+	if g == "" {
+		testenv.Need(t, "the podman deployment (scripts/kube.sh up; env)", fmt.Errorf("TIKTOK_KUBE_GATEWAY not set"))
+	}
+	return g
+}
+
+func podman(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("podman", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("podman %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// pods are the pods of a role's Deployment.
+func pods(t *testing.T, role string) []string {
+	out := podman(t, "pod", "ls", "--format", "{{.Name}}", "--filter", "name=^"+release+"-"+role+"-pod-")
+	p := strings.Fields(out)
+	sort.Strings(p)
+	return p
+}
+
+// container is the pod's application container (not its infra container).
+func container(t *testing.T, pod string) string {
+	for _, c := range strings.Fields(podman(t, "pod", "inspect", pod, "--format", "{{range .Containers}}{{.Name}} {{end}}")) {
+		if !strings.HasSuffix(c, "-infra") {
+			return c
+		}
+	}
+	t.Fatalf("pod %s has no container", pod)
+	return ""
+}
+
+func podIP(t *testing.T, pod string) string {
+	return podman(t, "inspect", container(t, pod), "--format", `{{(index .NetworkSettings.Networks "tiktok-kube").IPAddress}}`)
+}
+
+func ready(t *testing.T, pod string, adminPort int) bool {
+	ip := podIP(t, pod)
+	if ip == "" {
+		return false
+	}
+	res, err := (&http.Client{Timeout: 2 * time.Second}).Get("http://" + ip + ":" + strconv.Itoa(adminPort) + "/readyz")
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == 200
+}
+
+type reply map[string]any
+
+func (r reply) code() int64 {
+	c, _ := r["status_code"].(float64)
+	return int64(c)
+}
+
+var client = &http.Client{Timeout: 30 * time.Second}
+
+func call(base, method, path string, q url.Values) (reply, error) {
+	var req *http.Request
+	var err error
+	if method == "GET" {
+		req, err = http.NewRequest("GET", base+path+"?"+q.Encode(), nil)
+	} else {
+		req, err = http.NewRequest("POST", base+path, strings.NewReader(q.Encode()))
+		if req != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		return nil, fmt.Errorf("%s %s: HTTP %d: %s", method, path, res.StatusCode, body)
+	}
+	var r reply
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("%s %s: %v: %s", method, path, err, body)
+	}
+	return r, nil
+}
+
+// person registers a new user and returns its id and token.
+func person(t *testing.T, base, prefix string) (int64, string) {
+	t.Helper()
+	name := fmt.Sprintf("%s%d", prefix, time.Now().UnixNano()%1e12)
+	r, err := call(base, "POST", "/douyin/user/register/", url.Values{"username": {name}, "password": {"kube-pass-123"}})
+	if err != nil || r.code() != 0 {
+		t.Fatalf("register %s: %v %v", name, r, err)
+	}
+	return int64(r["user_id"].(float64)), r["token"].(string)
+}
+
+// Every service registers its two replicas in etcd under addresses other
+// pods can dial (their pod IPs, never loopback or 0.0.0.0), and calls reach
+// both: each replica's own /metrics counts calls it answered.
+func TestReplicasTakeCalls(t *testing.T) {
+	base := gateway(t)
+	cfg, err := config.Load(os.Getenv("TIKTOK_E2E_CONFIG"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	etcd, err := clientv3.New(clientv3.Config{Endpoints: cfg.Registry.EtcdEndpoints, DialTimeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer etcd.Close()
+	uid, token := person(t, base, "kr")
+	// A spread of reads that call every service.
+	for i := 0; i < 40; i++ {
+		for _, p := range []struct{ path string }{{"/douyin/feed/"}, {"/douyin/user/"}, {"/douyin/publish/list/"},
+			{"/douyin/favorite/list/"}, {"/douyin/relation/follow/list/"}, {"/douyin/message/chat/"}} {
+			q := url.Values{"token": {token}, "user_id": {strconv.FormatInt(uid, 10)}, "to_user_id": {strconv.FormatInt(uid+1, 10)}}
+			if r, err := call(base, "GET", p.path, q); err != nil || r.code() != 0 {
+				t.Fatalf("%s: %v %v", p.path, r, err)
+			}
+		}
+		if r, err := call(base, "GET", "/douyin/comment/list/", url.Values{"token": {token}, "video_id": {"1"}}); err != nil || (r.code() != 0 && r.code() != 10004) {
+			t.Fatalf("comment list: %v %v", r, err)
+		}
+	}
+	for svc, admin := range services {
+		ps := pods(t, svc)
+		if len(ps) != 2 {
+			t.Errorf("%s: %d pods, want 2 (values: 2 replicas)", svc, len(ps))
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		res, err := etcd.Get(ctx, "kitex/registry-etcd/"+svc+"/", clientv3.WithPrefix())
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var registered []string
+		for _, kv := range res.Kvs {
+			var info struct {
+				Address string `json:"address"`
+			}
+			_ = json.Unmarshal(kv.Value, &info)
+			registered = append(registered, info.Address)
+		}
+		sort.Strings(registered)
+		var want []string
+		for _, p := range ps {
+			want = append(want, podIP(t, p)+":"+strconv.Itoa(admin-100))
+		}
+		sort.Strings(want)
+		if strings.Join(registered, " ") != strings.Join(want, " ") {
+			t.Errorf("%s registered at %v, its pods are at %v", svc, registered, want)
+		}
+		for _, p := range ps {
+			if n := answered(t, podIP(t, p), admin, svc); n == 0 {
+				t.Errorf("%s replica %s answered no call", svc, p)
+			}
+		}
+	}
+}
+
+// answered is the calls a service instance counts in its own metrics.
+func answered(t *testing.T, ip string, admin int, svc string) float64 {
+	res, err := http.Get("http://" + ip + ":" + strconv.Itoa(admin) + "/metrics")
+	if err != nil {
+		t.Fatalf("%s metrics: %v", svc, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	var n float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "tiktok_rpc_server_requests_total{") && strings.Contains(line, `service="`+svc+`"`) {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[1], 64)
+			n += v
+		}
+	}
+	return n
+}
+
+// Both comment pods die (SIGKILL to their process, as an out-of-memory kill
+// or a crash would): the comment list answers 10010 within the call bound,
+// the rest of the API keeps answering, and once podman's restart policy
+// (the chart's restartPolicy: Always) has brought the pods back the list
+// answers again, with nothing restarted by hand.
+func TestKilledPodsComeBack(t *testing.T) {
+	base := gateway(t)
+	_, token := person(t, base, "kk")
+	q := url.Values{"token": {token}, "video_id": {"1"}}
+	if r, err := call(base, "GET", "/douyin/comment/list/", q); err != nil || (r.code() != 0 && r.code() != 10004) {
+		t.Fatalf("before: %v %v", r, err)
+	}
+	for _, p := range pods(t, "comment") {
+		pid := podman(t, "inspect", container(t, p), "--format", "{{.State.Pid}}")
+		if out, err := exec.Command("kill", "-KILL", pid).CombinedOutput(); err != nil {
+			t.Fatalf("kill %s (%s): %v %s", p, pid, err, out)
+		}
+	}
+	saw10010 := false
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		start := time.Now()
+		r, err := call(base, "GET", "/douyin/comment/list/", q)
+		took := time.Since(start)
+		if err != nil {
+			t.Fatalf("comment list while down: %v", err)
+		}
+		switch r.code() {
+		case 10010:
+			saw10010 = true
+			if took > 5*time.Second {
+				t.Errorf("10010 took %v: past the call bound", took)
+			}
+			if f, err := call(base, "GET", "/douyin/feed/", nil); err != nil || f.code() != 0 {
+				t.Errorf("feed while comment is down: %v %v", f, err)
+			}
+		case 0, 10004:
+			if saw10010 || time.Since(deadline.Add(-90*time.Second)) > 20*time.Second {
+				// Back: both pods ready again by themselves.
+				for _, p := range pods(t, "comment") {
+					waitReady(t, p, services["comment"])
+				}
+				if !saw10010 {
+					t.Log("the pods came back before a request met them down")
+				}
+				return
+			}
+		default:
+			t.Fatalf("comment list: unexpected %v", r)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("comment list did not answer again within 90 s of its pods being killed")
+}
+
+func waitReady(t *testing.T, pod string, admin int) {
+	t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	for !ready(t, pod, admin) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready after 120 s", pod)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// A rolling restart of every service, one replica at a time (stop it with
+// SIGTERM and the chart's grace period, start it again, wait until ready,
+// then the other) while a load generator sends requests that need every
+// service to the gateway: not one request fails.
+func TestRollingRestartLosesNothing(t *testing.T) {
+	base := gateway(t)
+	uid, token := person(t, base, "kroll")
+	other, _ := person(t, base, "krollb")
+	var sent, failed atomic.Int64
+	var mu sync.Mutex
+	var failures []string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	reqs := []struct {
+		method, path string
+		q            url.Values
+	}{
+		{"GET", "/douyin/feed/", url.Values{"token": {token}}},
+		{"GET", "/douyin/user/", url.Values{"token": {token}, "user_id": {strconv.FormatInt(other, 10)}}},
+		{"GET", "/douyin/publish/list/", url.Values{"token": {token}, "user_id": {strconv.FormatInt(uid, 10)}}},
+		{"GET", "/douyin/favorite/list/", url.Values{"token": {token}, "user_id": {strconv.FormatInt(uid, 10)}}},
+		{"GET", "/douyin/relation/follower/list/", url.Values{"token": {token}, "user_id": {strconv.FormatInt(uid, 10)}}},
+		{"GET", "/douyin/message/chat/", url.Values{"token": {token}, "to_user_id": {strconv.FormatInt(other, 10)}}},
+		{"POST", "/douyin/relation/action/", url.Values{"token": {token}, "to_user_id": {strconv.FormatInt(other, 10)}, "action_type": {"1"}}},
+		{"POST", "/douyin/relation/action/", url.Values{"token": {token}, "to_user_id": {strconv.FormatInt(other, 10)}, "action_type": {"2"}}},
+	}
+	for w := 0; w < 6; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				rq := reqs[i%len(reqs)]
+				r, err := call(base, rq.method, rq.path, rq.q)
+				sent.Add(1)
+				if err != nil || r.code() != 0 {
+					failed.Add(1)
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("%s %s %s: %v %v", time.Now().Format("15:04:05.000"), rq.method, rq.path, r, err))
+					mu.Unlock()
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}(w)
+	}
+	start := time.Now()
+	names := make([]string, 0, len(services))
+	for s := range services {
+		names = append(names, s)
+	}
+	sort.Strings(names)
+	for _, svc := range names {
+		for _, p := range pods(t, svc) {
+			t0 := time.Now()
+			podman(t, "pod", "stop", "-t", "40", p)
+			stopped := time.Since(t0)
+			podman(t, "pod", "start", p)
+			waitReady(t, p, services[svc])
+			t.Logf("%s: stopped in %v, ready again %v after the stop began", p, stopped.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
+			// The replacement must take calls before the other replica goes:
+			// the gateway's resolver refreshes within its interval.
+			time.Sleep(6 * time.Second)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("rolling restart of %d services in %v: %d requests, %d failed", len(names), time.Since(start).Round(time.Second), sent.Load(), failed.Load())
+	if failed.Load() > 0 {
+		mu.Lock()
+		t.Errorf("%d of %d requests failed during the rolling restart; first ones:\n%s", failed.Load(), sent.Load(),
+			strings.Join(failures[:min(len(failures), 20)], "\n"))
+		mu.Unlock()
+	}
+	if sent.Load() < 100 {
+		t.Errorf("only %d requests sent", sent.Load())
+	}
+}
