@@ -78,3 +78,15 @@ echo "== the MinIO store's own tests, against the deployment's MinIO"
 TIKTOK_TEST_MINIO=127.0.0.1:9000 go test -count=1 ./internal/storage/
 echo "== benchmark smoke run, distributed"
 bash scripts/bench.sh production --smoke
+
+echo "== the image and the Helm chart as pods (podman kube play): e2e suite, replicas, killed pods, rolling restart"
+# The processes of step 3 go first: the pods need the cores, and the
+# deployment's own etcd, MariaDB... are pods now.
+bash scripts/stop.sh >/dev/null 2>&1 || true
+trap 'bash scripts/kube.sh down >/dev/null 2>&1 || true' EXIT
+bash scripts/kube.sh up
+. "$(bash scripts/kube.sh env)"
+TIKTOK_TEST_IMAGE=localhost/tiktok:dev TIKTOK_TEST_COMMIT=$(git rev-parse HEAD) go test -count=1 ./test/image/
+go test -count=1 -timeout 20m ./test/e2e/
+go test -count=1 -timeout 20m -v ./test/kube/
+bash scripts/kube.sh down
