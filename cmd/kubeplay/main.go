@@ -14,7 +14,12 @@
 //     test (test/chart) decodes and checks those;
 //   - env taken from status.podIP is dropped, as podman cannot fill it: a
 //     role bound to 0.0.0.0 then advertises the pod's only non-loopback
-//     address itself (rpc.AdvertiseAddr), the same address.
+//     address itself (rpc.AdvertiseAddr), the same address;
+//   - container ports without a hostPort are dropped: podman 4.3 publishes
+//     every containerPort on the host's every interface (Kubernetes only
+//     documents them), which would put MariaDB on 0.0.0.0:3306 and collide
+//     between replicas; pods reach each other on the network all the same.
+//     Probes naming a port get its number.
 //
 // Usage: helm template ... | kubeplay -out DIR   (writes DIR/play.yaml and
 // DIR/secrets/<name>.json)
@@ -92,10 +97,12 @@ func convert(in []byte) (play []byte, secrets map[string][]byte, dropped []strin
 			docs = append(docs, o)
 		case "Deployment":
 			dropPodIP(o)
+			unpublish(o)
 			docs = append(docs, o)
 		case "StatefulSet":
 			d, claims := statefulToDeployment(o)
 			dropPodIP(d)
+			unpublish(d)
 			d["x-dependency"] = true // started first (sorted below, then removed)
 			docs = append(docs, claims...)
 			docs = append(docs, d)
@@ -210,6 +217,43 @@ func dropPodIP(o obj) {
 			if cm["env"] != nil {
 				cm["env"] = keep
 			}
+		}
+	}
+}
+
+// unpublish keeps only the ports with a hostPort (see the package comment),
+// after giving the probes that name a port its number.
+func unpublish(o obj) {
+	spec, _ := o["spec"].(obj)
+	tpl, _ := spec["template"].(obj)
+	podSpec, _ := tpl["spec"].(obj)
+	for _, c := range asList(podSpec["containers"]) {
+		cm, _ := c.(obj)
+		named := map[string]any{}
+		var keep []any
+		for _, p := range asList(cm["ports"]) {
+			pm, _ := p.(obj)
+			if n, ok := pm["name"].(string); ok {
+				named[n] = pm["containerPort"]
+			}
+			if _, ok := pm["hostPort"]; ok {
+				keep = append(keep, p)
+			}
+		}
+		for _, probe := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
+			pr, _ := cm[probe].(obj)
+			for _, h := range []string{"httpGet", "tcpSocket"} {
+				if hm, ok := pr[h].(obj); ok {
+					if n, ok := hm["port"].(string); ok && named[n] != nil {
+						hm["port"] = named[n]
+					}
+				}
+			}
+		}
+		if keep == nil {
+			delete(cm, "ports")
+		} else {
+			cm["ports"] = keep
 		}
 	}
 }
