@@ -18,6 +18,7 @@ import (
 
 	"tiktok/app"
 	"tiktok/app/seed"
+	"tiktok/internal/buildinfo"
 	"tiktok/internal/config"
 	"tiktok/internal/logx"
 )
@@ -202,6 +203,19 @@ func main() {
 	rolesCmd.Flags().BoolVar(&rolesAdmin, "admin", false, "every role, the gateway last, each with its admin listener's address")
 	rolesCmd.Flags().BoolVar(&rolesRPC, "rpc", false, "only the RPC services (what registers in discovery)")
 	root.AddCommand(rolesCmd)
+
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print the version and commit of this build",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			version, commit := buildinfo.Get()
+			if commit == "" {
+				commit = "unknown"
+			}
+			fmt.Printf("tiktok %s commit %s\n", version, commit)
+		},
+	})
 
 	for _, name := range app.Names() {
 		root.AddCommand(&cobra.Command{

@@ -8,7 +8,6 @@ package metrics
 
 import (
 	"context"
-	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"go.opentelemetry.io/otel/trace"
 
+	"tiktok/internal/buildinfo"
 	"tiktok/internal/errno"
 )
 
@@ -134,27 +134,13 @@ var (
 	})
 )
 
-// Version and Commit are set at build time (-ldflags -X).
-var (
-	Version = "dev"
-	Commit  = ""
-)
-
+// tiktok_build_info: which build this process runs (internal/buildinfo).
 func init() {
-	commit := Commit
-	if commit == "" {
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range bi.Settings {
-				if s.Key == "vcs.revision" {
-					commit = s.Value
-				}
-			}
-		}
-	}
+	version, commit := buildinfo.Get()
 	promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "tiktok_build_info",
 		Help: "Always 1; the labels say which build this process runs.",
-	}, []string{"version", "commit"}).WithLabelValues(Version, commit).Set(1)
+	}, []string{"version", "commit"}).WithLabelValues(version, commit).Set(1)
 }
 
 // Outcome is the class of an API status code, the outcome label of

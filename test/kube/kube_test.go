@@ -162,7 +162,7 @@ func TestReplicasTakeCalls(t *testing.T) {
 				t.Fatalf("%s: %v %v", p.path, r, err)
 			}
 		}
-		if r, err := call(base, "GET", "/douyin/comment/list/", url.Values{"token": {token}, "video_id": {"1"}}); err != nil || (r.code() != 0 && r.code() != 10004) {
+		if r, err := call(base, "GET", "/douyin/comment/list/", url.Values{"token": {token}, "video_id": {"1"}}); err != nil || !commentAnswered(r) {
 			t.Fatalf("comment list: %v %v", r, err)
 		}
 	}
@@ -231,7 +231,7 @@ func TestKilledPodsComeBack(t *testing.T) {
 	base := gateway(t)
 	_, token := person(t, base, "kk")
 	q := url.Values{"token": {token}, "video_id": {"1"}}
-	if r, err := call(base, "GET", "/douyin/comment/list/", q); err != nil || (r.code() != 0 && r.code() != 10004) {
+	if r, err := call(base, "GET", "/douyin/comment/list/", q); err != nil || !commentAnswered(r) {
 		t.Fatalf("before: %v %v", r, err)
 	}
 	for _, p := range pods(t, "comment") {
@@ -241,6 +241,7 @@ func TestKilledPodsComeBack(t *testing.T) {
 		}
 	}
 	saw10010 := false
+	var codes []int64
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		start := time.Now()
@@ -249,8 +250,9 @@ func TestKilledPodsComeBack(t *testing.T) {
 		if err != nil {
 			t.Fatalf("comment list while down: %v", err)
 		}
-		switch r.code() {
-		case 10010:
+		codes = append(codes, r.code())
+		switch {
+		case r.code() == 10010:
 			saw10010 = true
 			if took > 5*time.Second {
 				t.Errorf("10010 took %v: past the call bound", took)
@@ -258,14 +260,15 @@ func TestKilledPodsComeBack(t *testing.T) {
 			if f, err := call(base, "GET", "/douyin/feed/", nil); err != nil || f.code() != 0 {
 				t.Errorf("feed while comment is down: %v %v", f, err)
 			}
-		case 0, 10004:
+		case commentAnswered(r):
 			if saw10010 || time.Since(deadline.Add(-90*time.Second)) > 20*time.Second {
 				// Back: both pods ready again by themselves.
 				for _, p := range pods(t, "comment") {
 					waitReady(t, p, services["comment"])
 				}
+				t.Logf("status codes seen, one request every 200 ms from the kill: %v", codes)
 				if !saw10010 {
-					t.Log("the pods came back before a request met them down")
+					t.Error("no request met the service down: the kill did not take")
 				}
 				return
 			}
@@ -277,12 +280,18 @@ func TestKilledPodsComeBack(t *testing.T) {
 	t.Fatal("comment list did not answer again within 90 s of its pods being killed")
 }
 
+// commentAnswered: the comment service answered the list (video 1 does not
+// exist: 10003, "video not found", is its answer).
+func commentAnswered(r reply) bool { return r.code() == 0 || r.code() == 10003 }
+
 func waitReady(t *testing.T, pod string, admin int) {
 	t.Helper()
 	deadline := time.Now().Add(120 * time.Second)
 	for !ready(t, pod, admin) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready after 120 s", pod)
+			state := podman(t, "pod", "inspect", pod, "--format", "{{.State}}")
+			logs, _ := exec.Command("podman", "logs", "--tail", "20", container(t, pod)).CombinedOutput()
+			t.Fatalf("%s not ready after 120 s (pod %s); its last lines:\n%s", pod, state, logs)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -348,7 +357,18 @@ func TestRollingRestartLosesNothing(t *testing.T) {
 			t0 := time.Now()
 			podman(t, "pod", "stop", "-t", "40", p)
 			stopped := time.Since(t0)
+			// podman's clean-up of the stopped container runs on after
+			// `pod stop` returns; a start racing it has seen the new process
+			// die at once (exit 2, no output) under load. Give it time, and
+			// start again if it happens anyway (logged: a podman fault, not
+			// the app's, which a Kubernetes rollout would not meet).
+			time.Sleep(2 * time.Second)
 			podman(t, "pod", "start", p)
+			time.Sleep(3 * time.Second)
+			if st := podman(t, "inspect", container(t, p), "--format", "{{.State.Status}} {{.State.ExitCode}}"); !strings.HasPrefix(st, "running") {
+				t.Logf("%s: its container is %s after pod start; starting it again", p, st)
+				podman(t, "pod", "start", p)
+			}
 			waitReady(t, p, services[svc])
 			t.Logf("%s: stopped in %v, ready again %v after the stop began", p, stopped.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
 			// The replacement must take calls before the other replica goes:
