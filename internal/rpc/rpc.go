@@ -18,6 +18,7 @@ import (
 	"github.com/cloudwego/kitex/pkg/endpoint"
 	"github.com/cloudwego/kitex/pkg/kerrors"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
+	"github.com/cloudwego/kitex/pkg/serviceinfo"
 	"github.com/cloudwego/kitex/pkg/transmeta"
 	"github.com/cloudwego/kitex/server"
 	"github.com/cloudwego/kitex/transport"
@@ -70,8 +71,8 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 	if !validRole(caller) {
 		return nil, fmt.Errorf("bad caller role %q", caller)
 	}
-	opts := func(svc string) []client.Option {
-		var o []client.Option
+	opts := func(svc string, info *serviceinfo.ServiceInfo) []client.Option {
+		o := []client.Option{retryPolicies(svc, info)}
 		if cfg.Admin.Metrics {
 			o = append(o, client.WithMiddleware(clientMetrics(svc)))
 		}
@@ -97,25 +98,25 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 	}
 	var c Clients
 	var err error
-	if c.User, err = userservice.NewClient(User, opts(User)...); err != nil {
+	if c.User, err = userservice.NewClient(User, opts(User, userservice.NewServiceInfo())...); err != nil {
 		return nil, fmt.Errorf("user client: %w", err)
 	}
-	if c.Feed, err = feedservice.NewClient(Feed, opts(Feed)...); err != nil {
+	if c.Feed, err = feedservice.NewClient(Feed, opts(Feed, feedservice.NewServiceInfo())...); err != nil {
 		return nil, fmt.Errorf("feed client: %w", err)
 	}
-	if c.Publish, err = publishservice.NewClient(Publish, opts(Publish)...); err != nil {
+	if c.Publish, err = publishservice.NewClient(Publish, opts(Publish, publishservice.NewServiceInfo())...); err != nil {
 		return nil, fmt.Errorf("publish client: %w", err)
 	}
-	if c.Favorite, err = favoriteservice.NewClient(Favorite, opts(Favorite)...); err != nil {
+	if c.Favorite, err = favoriteservice.NewClient(Favorite, opts(Favorite, favoriteservice.NewServiceInfo())...); err != nil {
 		return nil, fmt.Errorf("favorite client: %w", err)
 	}
-	if c.Comment, err = commentservice.NewClient(Comment, opts(Comment)...); err != nil {
+	if c.Comment, err = commentservice.NewClient(Comment, opts(Comment, commentservice.NewServiceInfo())...); err != nil {
 		return nil, fmt.Errorf("comment client: %w", err)
 	}
-	if c.Relation, err = relationservice.NewClient(Relation, opts(Relation)...); err != nil {
+	if c.Relation, err = relationservice.NewClient(Relation, opts(Relation, relationservice.NewServiceInfo())...); err != nil {
 		return nil, fmt.Errorf("relation client: %w", err)
 	}
-	if c.Message, err = messageservice.NewClient(Message, opts(Message)...); err != nil {
+	if c.Message, err = messageservice.NewClient(Message, opts(Message, messageservice.NewServiceInfo())...); err != nil {
 		return nil, fmt.Errorf("message client: %w", err)
 	}
 	return &c, nil

@@ -374,17 +374,11 @@ func TestRollingRestartLosesNothing(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	t.Logf("rolling restart of %d services in %v: %d requests, %d failed", len(names), time.Since(start).Round(time.Second), sent.Load(), failed.Load())
-	// The goal is zero. Seen here: 1 in 121,586, a call in flight on the
-	// gateway's multiplexed connection to an instance when its resolver
-	// dropped that instance (Kitex closes the connection then, calls in
-	// flight included; docs/DEPLOY.md). Until a retry policy covers that
-	// window, at most one in 10,000 fails the test.
+	// Zero: a stopping instance leaves etcd, answers through the shutdown
+	// delay, then drains; a call caught on the connection the caller closes
+	// when its resolver drops the instance is retried on another one
+	// (rpc.retryPolicies).
 	if failed.Load() > 0 {
-		mu.Lock()
-		t.Logf("failures:\n%s", strings.Join(failures[:min(len(failures), 20)], "\n"))
-		mu.Unlock()
-	}
-	if failed.Load()*10000 > sent.Load() {
 		mu.Lock()
 		t.Errorf("%d of %d requests failed during the rolling restart; first ones:\n%s", failed.Load(), sent.Load(),
 			strings.Join(failures[:min(len(failures), 20)], "\n"))

@@ -1,0 +1,56 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cloudwego/kitex/client"
+	"github.com/cloudwego/kitex/pkg/kerrors"
+	"github.com/cloudwego/kitex/pkg/retry"
+	"github.com/cloudwego/kitex/pkg/rpcinfo"
+	"github.com/cloudwego/kitex/pkg/serviceinfo"
+)
+
+// once are the methods whose call must not run twice: a second run would
+// post a comment or a message twice, delete or register again and answer
+// "not found" or "taken" to a call that succeeded, or publish twice.
+// Password checks are left out too: each costs a bounded hash.
+var once = map[string]map[string]bool{
+	Comment: {"Create": true, "Delete": true},
+	Message: {"Send": true},
+	Publish: {"CreateVideo": true},
+	User:    {"Register": true, "Login": true},
+}
+
+// retryPolicies retries, once and on another instance, the calls of svc's
+// other methods (reads, and the idempotent like/unlike and follow/unfollow)
+// that failed on the connection: an instance leaving discovery has its
+// multiplexed connection closed by the caller with calls in flight on it
+// (docs/DEPLOY.md, rolling restarts). Never on a timeout: the call may
+// still be running, and the bound of a call stays rpc.timeout.
+func retryPolicies(svc string, info *serviceinfo.ServiceInfo) client.Option {
+	fp := retry.NewFailurePolicyWithResultRetry(&retry.ShouldResultRetry{
+		NotRetryForTimeout: true,
+		ErrorRetryWithCtx:  func(_ context.Context, err error, _ rpcinfo.RPCInfo) bool { return connectionFailed(err) },
+	})
+	fp.WithMaxRetryTimes(1)
+	p := map[string]retry.Policy{}
+	for m := range info.Methods {
+		if !once[svc][m] {
+			p[m] = retry.BuildFailurePolicy(fp)
+		}
+	}
+	return client.WithRetryMethodPolicies(p)
+}
+
+// connectionFailed: the call failed on its connection (closed, reset,
+// refused), not by a timeout nor by an answer of the service.
+func connectionFailed(err error) bool {
+	if err == nil || kerrors.IsTimeoutError(err) {
+		return false
+	}
+	if _, biz := kerrors.FromBizStatusError(err); biz {
+		return false
+	}
+	return errors.Is(err, kerrors.ErrRemoteOrNetwork) || errors.Is(err, kerrors.ErrGetConnection)
+}
