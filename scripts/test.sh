@@ -13,7 +13,12 @@
 #     etcd, MinIO and NATS (Prometheus scraping every instance), then the production tests (traces in Jaeger, a
 #     service down and back, a second instance, Redis down, chat pushed across
 #     gateways, NATS down and back, a media worker killed mid-transcode). Everything started here is stopped by PID at the end.
-# TIKTOK_TEST_EMBEDDED_ONLY=1 skips step 3 (a quick run while developing).
+#  4. The image and the Helm chart as pods (scripts/image.sh, scripts/kube.sh: podman
+#     kube play): the image's own checks (test/image), the end-to-end suite through the
+#     gateway's published port, and test/kube (replicas, killed pods, a rolling
+#     restart under load). The chart's lint and strict decoding (test/chart) run
+#     with the unit tests of step 2, on helm built at the start.
+# TIKTOK_TEST_EMBEDDED_ONLY=1 skips steps 3 and 4 (a quick run while developing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -23,6 +28,11 @@ ensure_ffmpeg
 # skipping (internal/testenv): a skip would hide a package nobody tested.
 export CI=${CI:-true}
 
+# Helm (test/chart) builds from the Go module proxy once (about 5 minutes,
+# cached), beside the linters.
+ensure_helm >"$RUN_DIR/helm-build.log" 2>&1 &
+helm_build=$!
+
 echo "== lint"
 bash scripts/lint.sh
 echo "== Prometheus rules and the dashboard's queries (promtool)"
@@ -30,6 +40,7 @@ bash scripts/prometheus.sh check
 
 echo "== unit and embedded end-to-end tests"
 bash scripts/infra.sh deps
+wait "$helm_build" || { cat "$RUN_DIR/helm-build.log" >&2; exit 1; }
 # test/prod needs the distributed deployment (step 3), test/kube and
 # test/image the chart's pods and the image (step 4).
 go test -race -count=1 -timeout 30m $(go list ./... | grep -v -e '/test/prod$' -e '/test/kube$' -e '/test/image$') "$@"
