@@ -118,6 +118,9 @@ storage: {driver: minio, minio: {endpoint: "${ip[minio]}:9000", access_key: tikt
 redis: {addr: "${ip[redis]}:6379"}
 queue: {url: "nats://${ip[nats]}:4222"}
 registry: {driver: etcd, etcd_endpoints: ["${ip[etcd]}:2379"]}
+rpc: {mux_connections: 2}
+services:
+$(for r in $(bin/tiktok roles --rpc); do echo "  $r: \"$(pod_ip "$RELEASE-$r-pod-0"):$(( $(admin_port "$r") - 100 ))\""; done)
 EOF
   cat >"$KUBE_DIR/e2e.env" <<EOF
 export TIKTOK_E2E_CONFIG=$KUBE_DIR/e2e.yaml
@@ -129,6 +132,7 @@ export TIKTOK_LIMITS_LIKE_RATE=100000 TIKTOK_LIMITS_LIKE_BURST=100000 TIKTOK_LIM
 export TIKTOK_LIMITS_FOLLOW_BURST=100000 TIKTOK_LIMITS_MESSAGE_RATE=100000 TIKTOK_LIMITS_MESSAGE_BURST=100000
 export TIKTOK_UPLOAD_MAX_BYTES=8388608
 export TIKTOK_KUBE_GATEWAY=http://$GATEWAY
+export TIKTOK_PROD_TARGET=kube TIKTOK_JAEGER_QUERY=http://${ip[jaeger]}:16686
 EOF
   chmod 600 "$KUBE_DIR/e2e.env"
   echo "$KUBE_DIR/e2e.env"

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/cloudwego/kitex/client"
 	"github.com/cloudwego/kitex/pkg/kerrors"
@@ -46,7 +47,10 @@ func retryPolicies(svc string, info *serviceinfo.ServiceInfo) client.Option {
 // connectionFailed: the call failed on its connection (closed, reset,
 // refused), not by a timeout nor by an answer of the service.
 func connectionFailed(err error) bool {
-	if err == nil || kerrors.IsTimeoutError(err) {
+	// The call's bound (callTimeout) is enforced by the transport's read,
+	// whose expiry surfaces as a network error "recv wait timeout", not as
+	// kerrors.ErrRPCTimeout: told apart by its text.
+	if err == nil || kerrors.IsTimeoutError(err) || strings.Contains(err.Error(), "timeout") {
 		return false
 	}
 	if _, biz := kerrors.FromBizStatusError(err); biz {

@@ -21,7 +21,8 @@ func TestConnectionFailed(t *testing.T) {
 	}{
 		{kerrors.ErrRemoteOrNetwork.WithCause(errors.New("conn closed")), true},
 		{kerrors.ErrGetConnection.WithCause(errors.New("connection refused")), true},
-		{kerrors.ErrRPCTimeout.WithCause(errors.New("recv wait timeout")), false}, // may still run
+		{kerrors.ErrRPCTimeout.WithCause(errors.New("recv wait timeout")), false},         // may still run
+		{kerrors.ErrRemoteOrNetwork.WithCause(errors.New("recv wait timeout 3s")), false}, // the mux transport's bound
 		{errno.Internal(), false}, // an answer
 		{errno.NotFound("video not found"), false},
 		{nil, false},

@@ -61,6 +61,7 @@ func probe(addr, path string) (int, string) {
 // Every role of the deployment answers on its admin port: alive, ready, and
 // metrics with the build and readiness.
 func TestRolesHealthy(t *testing.T) {
+	processesOnly(t)
 	setup(t)
 	addrs := adminAddrs(t)
 	if len(addrs) < 9 {
@@ -132,6 +133,7 @@ func (p *proxy) Close() {
 // restart. At SIGTERM it stops being ready at once and stays alive through
 // its shutdown delay, then exits.
 func TestReadinessFollowsDatabase(t *testing.T) {
+	processesOnly(t)
 	cfg, _ := setup(t)
 	m := regexp.MustCompile(`@tcp\(([^)]+)\)`).FindStringSubmatch(cfg.Database.DSN)
 	if m == nil {
@@ -251,6 +253,7 @@ func target(t *testing.T, name, role, addr string) func() {
 // Prometheus scrapes every role instance the scripts started, through the
 // file-based targets cluster.sh keeps.
 func TestPrometheusScrapesEveryRole(t *testing.T) {
+	processesOnly(t)
 	promNeeded(t)
 	for name := range adminAddrs(t) {
 		eventually(t, 60*time.Second, name+" up in Prometheus", func() bool {
@@ -281,6 +284,7 @@ func gatewayFeedCount(t *testing.T) float64 {
 // it has caught up with the gateway (the instance at base), 50 more feed requests add exactly 50
 // within a few scrapes.
 func TestPrometheusCountsRequests(t *testing.T) {
+	processesOnly(t)
 	_, base := setup(t)
 	promNeeded(t)
 	const expr = `sum(tiktok_http_requests_total{job="tiktok",name="gateway",route="/douyin/feed/"})`
@@ -360,6 +364,7 @@ func dashboardExprs(t *testing.T) map[string]string {
 // app does: feed, login (a wrong one too, past its limit), likes, comments,
 // a publish the media workers transcode.
 func TestDashboardShowsData(t *testing.T) {
+	processesOnly(t)
 	_, base := setup(t)
 	promNeeded(t)
 	exprs := dashboardExprs(t)
@@ -416,6 +421,7 @@ func TestDashboardShowsData(t *testing.T) {
 // A sampled request's latency carries its trace id as an exemplar: from a
 // slow bucket an operator jumps to the trace in Jaeger.
 func TestLatencyExemplarIsTraceID(t *testing.T) {
+	processesOnly(t)
 	_, base := setup(t)
 	promNeeded(t)
 	traceID := fmt.Sprintf("%032x", time.Now().UnixNano())
@@ -445,6 +451,7 @@ func TestLatencyExemplarIsTraceID(t *testing.T) {
 // instance is a second media worker: it registers nowhere, so killing it
 // leaves no stale address for the other tests.
 func TestInstanceDownAlertFires(t *testing.T) {
+	processesOnly(t)
 	promNeeded(t)
 	admin := secondAdmin(t, "media")
 	startRole(t, "media-2", "media")

@@ -129,6 +129,7 @@ func startNATS(t *testing.T) {
 // nothing, everything else keeps working; with NATS back, publishing works
 // again with nothing restarted.
 func TestNATSDownAndBack(t *testing.T) {
+	processesOnly(t)
 	cfg, base := setup(t)
 	store := bucket(t, cfg)
 	uid, token := register(t, base, "natsdown")
@@ -194,6 +195,7 @@ func TestNATSDownAndBack(t *testing.T) {
 // transcoding is killed (SIGKILL); its job goes to the other after
 // queue.ack_wait: one video, no orphan objects, the original removed.
 func TestMediaWorkerKilledMidTranscode(t *testing.T) {
+	processesOnly(t)
 	cfg, base := setup(t)
 	store := bucket(t, cfg)
 	settle(t, cfg)

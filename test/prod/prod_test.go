@@ -43,6 +43,23 @@ func envOr(k, d string) string {
 	return d
 }
 
+// onPods: the deployment is the Helm chart's pods (scripts/kube.sh env sets
+// TIKTOK_PROD_TARGET=kube). The tests that speak to it over the network run
+// there too; those that drive local processes, ports or servers by PID skip
+// with pods (test/kube does that part on the pods).
+var onPods = os.Getenv("TIKTOK_PROD_TARGET") == "kube"
+
+// processesOnly skips a test that drives the deployment's local processes.
+func processesOnly(t *testing.T) {
+	t.Helper()
+	if onPods {
+		t.Skip("drives local processes by PID and port; on the pods test/kube kills and restarts them")
+	}
+}
+
+// jaegerQuery is the Jaeger query API's base URL.
+var jaegerQuery = envOr("TIKTOK_JAEGER_QUERY", "http://127.0.0.1:16686")
+
 func setup(t *testing.T) (*config.Config, string) {
 	if cfgFile == "" {
 		t.Skip("needs the distributed deployment (TIKTOK_E2E_CONFIG)")
@@ -188,7 +205,7 @@ func TestFeedTraceInJaeger(t *testing.T) {
 	want := []string{"gateway", "feed", "publish", "user", "favorite", "comment", "relation"}
 	var got map[string]int
 	eventually(t, 20*time.Second, "trace "+traceID+" with every service", func() bool {
-		res, err := http.Get("http://127.0.0.1:16686/api/traces/" + traceID)
+		res, err := http.Get(jaegerQuery + "/api/traces/" + traceID)
 		if err != nil {
 			return false
 		}
@@ -226,6 +243,7 @@ func TestFeedTraceInJaeger(t *testing.T) {
 // need it answer "service unavailable" within the RPC bound, the feed still
 // scrolls; once it is started again, they work again, with no restart.
 func TestServiceDownAndBack(t *testing.T) {
+	processesOnly(t)
 	cfg, base := setup(t)
 	_, token := register(t, base, "faulty")
 	feed, _ := call(t, "GET", base+"/douyin/feed/", url.Values{"token": {token}})
@@ -273,6 +291,7 @@ func TestServiceDownAndBack(t *testing.T) {
 // through etcd with nothing restarted; once the first stops, it serves alone;
 // a stopped instance stops receiving calls.
 func TestSecondInstance(t *testing.T) {
+	processesOnly(t)
 	_, base := setup(t)
 	id, _ := register(t, base, "scaled")
 	startRole(t, "user-2", "user", "TIKTOK_SERVICES_USER=127.0.0.1:9111")
@@ -314,6 +333,7 @@ func TestSecondInstance(t *testing.T) {
 // TestRedisDown: with Redis stopped every request still succeeds from the
 // database; started again, caching resumes.
 func TestRedisDown(t *testing.T) {
+	processesOnly(t)
 	cfg, base := setup(t)
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.Redis.Addr})
 	defer rdb.Close()

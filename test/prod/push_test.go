@@ -41,6 +41,7 @@ func startGateway2(t *testing.T) string {
 // gateway instances; what each sends through its own instance reaches the
 // other's stream, through NATS, exactly once.
 func TestChatPushAcrossGateways(t *testing.T) {
+	processesOnly(t)
 	_, base := setup(t)
 	other := startGateway2(t)
 	aID, a := register(t, base, "pusher")

@@ -89,6 +89,7 @@ func TestRPCRequiresCredential(t *testing.T) {
 // (it had accepted, so remembered, the token before), and by a gateway
 // instance started after the logout.
 func TestLogoutReachesEveryGateway(t *testing.T) {
+	processesOnly(t)
 	_, base := setup(t)
 	other := startGateway2(t)
 	_, token := register(t, base, "leaver")
