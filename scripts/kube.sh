@@ -45,7 +45,9 @@ up() {
   local helm
   helm=$(ensure_helm)
   down >/dev/null 2>&1 || true
-  mkdir -p "$KUBE_DIR"
+  # The rendered manifests and e2e.env hold every secret: a folder that is
+  # its owner's only.
+  mkdir -p -m 700 "$KUBE_DIR"
   "$helm" template "$RELEASE" deploy/helm/tiktok -f deploy/helm/values-podman.yaml ${KUBE_VALUES:+-f "$KUBE_VALUES"} \
     >"$KUBE_DIR/rendered.yaml"
   go run ./cmd/kubeplay -out "$KUBE_DIR" <"$KUBE_DIR/rendered.yaml"

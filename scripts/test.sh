@@ -32,6 +32,7 @@ export CI=${CI:-true}
 # cached), beside the linters.
 ensure_helm >"$RUN_DIR/helm-build.log" 2>&1 &
 helm_build=$!
+export TIKTOK_HELM=$CACHE_DIR/bin/helm
 
 echo "== lint"
 bash scripts/lint.sh

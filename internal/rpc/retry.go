@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/cloudwego/kitex/client"
 	"github.com/cloudwego/kitex/pkg/kerrors"
@@ -23,18 +24,23 @@ var once = map[string]map[string]bool{
 	User:    {"Register": true, "Login": true},
 }
 
-// retryPolicies retries, once and on another instance, the calls of svc's
+// retryPolicies retries once (the balancer picks again, so most often
+// another instance) the calls of svc's
 // other methods (reads, and the idempotent like/unlike and follow/unfollow)
 // that failed on the connection: an instance leaving discovery has its
 // multiplexed connection closed by the caller with calls in flight on it
 // (docs/DEPLOY.md, rolling restarts). Never on a timeout: the call may
-// still be running, and the bound of a call stays rpc.timeout.
-func retryPolicies(svc string, info *serviceinfo.ServiceInfo) client.Option {
+// still be running. No retry once bound (rpc.timeout) has passed since the
+// first attempt began, so a call and its retry end within twice the bound.
+func retryPolicies(svc string, info *serviceinfo.ServiceInfo, bound time.Duration) client.Option {
 	fp := retry.NewFailurePolicyWithResultRetry(&retry.ShouldResultRetry{
 		NotRetryForTimeout: true,
 		ErrorRetryWithCtx:  func(_ context.Context, err error, _ rpcinfo.RPCInfo) bool { return connectionFailed(err) },
 	})
 	fp.WithMaxRetryTimes(1)
+	if bound > 0 {
+		fp.WithMaxDurationMS(uint32(bound.Milliseconds()))
+	}
 	p := map[string]retry.Policy{}
 	for m := range info.Methods {
 		if !once[svc][m] {

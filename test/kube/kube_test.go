@@ -238,6 +238,7 @@ func TestKilledPodsComeBack(t *testing.T) {
 		t.Fatalf("before: %v %v", r, err)
 	}
 	ps := pods(t, "comment")
+	t.Cleanup(func() { startAll(ps) }) // a failure midway leaves none down for the next test
 	podman(t, append([]string{"pod", "kill"}, ps...)...)
 	var codes []int64
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
@@ -280,6 +281,14 @@ func TestKilledPodsComeBack(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Logf("answering again %v after the pods were ready", time.Since(back).Round(time.Millisecond))
+}
+
+// startAll starts pods that a failed test left down (a running pod is left
+// as it is).
+func startAll(ps []string) {
+	for _, p := range ps {
+		_ = exec.Command("podman", "pod", "start", p).Run()
+	}
 }
 
 // commentAnswered: the comment service answered the list (video 1 does not
@@ -349,6 +358,11 @@ func TestRollingRestartLosesNothing(t *testing.T) {
 		}(w)
 	}
 	start := time.Now()
+	t.Cleanup(func() {
+		for svc := range services {
+			startAll(pods(t, svc))
+		}
+	})
 	names := make([]string, 0, len(services))
 	for s := range services {
 		names = append(names, s)
