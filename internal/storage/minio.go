@@ -11,6 +11,9 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"go.uber.org/zap"
+
+	"tiktok/internal/logx"
 )
 
 // MinIO keeps objects in a bucket that clients read directly (anonymous GET,
@@ -82,21 +85,36 @@ func (m *MinIO) URL(key string) string { return m.baseURL + key }
 // whose media URLs are the gateway's /media/ (storage.minio.public_url): its
 // object storage then need not be reachable from outside (deploy/helm).
 func (m *MinIO) Serve(w http.ResponseWriter, r *http.Request, key string) {
-	obj, err := m.c.GetObject(r.Context(), m.bucket, key, minio.GetObjectOptions{})
+	var obj *minio.Object
+	var st minio.ObjectInfo
+	var err error
+	// A second try after a short pause: a passing failure to reach the
+	// store (a name lookup, a connection reset) is not the reader's fault.
+	for try := 0; try < 2; try++ {
+		if try > 0 {
+			time.Sleep(200 * time.Millisecond)
+		}
+		if obj, err = m.c.GetObject(r.Context(), m.bucket, key, minio.GetObjectOptions{}); err != nil {
+			continue
+		}
+		if st, err = obj.Stat(); err == nil || minio.ToErrorResponse(err).Code == "NoSuchKey" {
+			break
+		}
+		obj.Close()
+	}
 	if err != nil {
+		if obj != nil {
+			obj.Close()
+		}
+		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+			http.NotFound(w, r)
+			return
+		}
+		logx.Ctx(r.Context()).Warn("media from storage", zap.String("key", key), zap.Error(err))
 		http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
 		return
 	}
 	defer obj.Close()
-	st, err := obj.Stat()
-	if err != nil {
-		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
-			http.NotFound(w, r)
-		} else {
-			http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
-		}
-		return
-	}
 	if st.ContentType != "" {
 		w.Header().Set("Content-Type", st.ContentType)
 	}
