@@ -30,17 +30,16 @@ var once = map[string]map[string]bool{
 // that failed on the connection: an instance leaving discovery has its
 // multiplexed connection closed by the caller with calls in flight on it
 // (docs/DEPLOY.md, rolling restarts). Never on a timeout: the call may
-// still be running. No retry once bound (rpc.timeout) has passed since the
-// first attempt began, so a call and its retry end within twice the bound.
+// still be running. Each attempt has the bound rpc.timeout; the retry is not
+// cut short by Kitex's MaxDurationMS, which made media serving fail on the
+// pods (context canceled) when set; bound is kept for that work.
 func retryPolicies(svc string, info *serviceinfo.ServiceInfo, bound time.Duration) client.Option {
 	fp := retry.NewFailurePolicyWithResultRetry(&retry.ShouldResultRetry{
 		NotRetryForTimeout: true,
 		ErrorRetryWithCtx:  func(_ context.Context, err error, _ rpcinfo.RPCInfo) bool { return connectionFailed(err) },
 	})
 	fp.WithMaxRetryTimes(1)
-	if bound > 0 {
-		fp.WithMaxDurationMS(uint32(bound.Milliseconds()))
-	}
+	_ = bound
 	p := map[string]retry.Policy{}
 	for m := range info.Methods {
 		if !once[svc][m] {
