@@ -18,20 +18,9 @@ import (
 // (host:port, minioadmin credentials); the distributed suite exercises the
 // same store.
 func TestMinIOSweepsIncompleteUploads(t *testing.T) {
-	endpoint := os.Getenv("TIKTOK_TEST_MINIO")
-	if endpoint == "" {
-		t.Skip("TIKTOK_TEST_MINIO (host:port of a MinIO) not set")
-	}
 	ctx := context.Background()
-	bucket := "sweep-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	m, err := NewMinIO(ctx, endpoint, "minioadmin", "minioadmin", bucket, false, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		m.Clear(ctx)
-		m.c.RemoveBucket(ctx, bucket)
-	})
+	m := testMinIO(t, "sweep-", "")
+	bucket := m.bucket
 	core := minio.Core{Client: m.c}
 	begin := func(key string) {
 		id, err := core.NewMultipartUpload(ctx, bucket, key, minio.PutObjectOptions{})
@@ -70,20 +59,8 @@ func TestMinIOSweepsIncompleteUploads(t *testing.T) {
 // slice asked for, and a missing key with 404 (the gateway's /media/ route
 // of a deployment whose bucket is not reachable from outside).
 func TestMinIOServe(t *testing.T) {
-	endpoint := os.Getenv("TIKTOK_TEST_MINIO")
-	if endpoint == "" {
-		t.Skip("TIKTOK_TEST_MINIO (host:port of a MinIO) not set")
-	}
 	ctx := context.Background()
-	bucket := "serve-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	m, err := NewMinIO(ctx, endpoint, "minioadmin", "minioadmin", bucket, false, "http://gw.example/media/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		m.Clear(ctx)
-		m.c.RemoveBucket(ctx, bucket)
-	})
+	m := testMinIO(t, "serve-", "http://gw.example/media/")
 	body := []byte("0123456789abcdef")
 	if _, err := m.Put(ctx, "videos/a.mp4", bytes.NewReader(body), 0, "video/mp4"); err != nil {
 		t.Fatal(err)
@@ -109,4 +86,25 @@ func TestMinIOServe(t *testing.T) {
 	if w := get("videos/missing.mp4", ""); w.Code != 404 {
 		t.Errorf("missing: %d", w.Code)
 	}
+}
+
+// testMinIO is a store on a fresh bucket of the MinIO named by
+// TIKTOK_TEST_MINIO (host:port, minioadmin credentials), removed afterwards.
+func testMinIO(t *testing.T, prefix, publicURL string) *MinIO {
+	t.Helper()
+	endpoint := os.Getenv("TIKTOK_TEST_MINIO")
+	if endpoint == "" {
+		t.Skip("TIKTOK_TEST_MINIO (host:port of a MinIO) not set")
+	}
+	ctx := context.Background()
+	bucket := prefix + strconv.FormatInt(time.Now().UnixNano(), 36)
+	m, err := NewMinIO(ctx, endpoint, "minioadmin", "minioadmin", bucket, false, publicURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		m.Clear(ctx)
+		m.c.RemoveBucket(ctx, bucket)
+	})
+	return m
 }
