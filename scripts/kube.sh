@@ -7,6 +7,7 @@
 #   scripts/kube.sh up       build what is missing (scripts/image.sh), play, wait until every pod is ready
 #   scripts/kube.sh down     remove the pods, their volumes, secrets and network (the images stay: caches)
 #   scripts/kube.sh status   each pod, its address and its readiness
+#   scripts/kube.sh logs     the warnings and errors every app pod logged (CI prints them on a failure)
 #   scripts/kube.sh env      write $RUN_DIR/kube/e2e.yaml and e2e.env: the suite's view of the deployment
 # KUBE_VALUES=FILE adds a values file after values-podman.yaml.
 set -euo pipefail
@@ -99,6 +100,20 @@ status() {
   done
 }
 
+# logs: the warn and error lines of every role's pods, so a failed run
+# shows what the pods saw before they are removed.
+logs() {
+  local role p c
+  for role in $(bin/tiktok roles --all); do
+    for p in $(pods "$role"); do
+      for c in $(podman pod inspect "$p" --format '{{range .Containers}}{{.Name}} {{end}}' | tr ' ' '\n' | grep -v -e '-infra$' -e '^$'); do
+        echo "== $c"
+        podman logs "$c" 2>&1 | grep -E '"level":"(warn|error|fatal)"|panic' | tail -40 || true
+      done
+    done
+  done
+}
+
 # secret NAME KEY: a value of the rendered Secrets.
 secret() { python3 -c 'import json,sys,base64; print(base64.b64decode(json.load(open(sys.argv[1]))[sys.argv[2]]).decode())' "$KUBE_DIR/secrets/$1.json" "$2"; }
 
@@ -140,4 +155,4 @@ EOF
   echo "$KUBE_DIR/e2e.env"
 }
 
-case "${1:-status}" in env) e2e_env ;; up|down|status) "$1" ;; *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;; esac
+case "${1:-status}" in env) e2e_env ;; up|down|status|logs) "$1" ;; *) echo "usage: $0 up|down|status|logs|env" >&2; exit 2 ;; esac

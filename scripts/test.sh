@@ -95,7 +95,8 @@ echo "== the image and the Helm chart as pods (podman kube play): e2e suite, rep
 # The processes of step 3 go first: the pods need the cores, and the
 # deployment's own etcd, MariaDB... are pods now.
 bash scripts/stop.sh >/dev/null 2>&1 || true
-trap 'bash scripts/kube.sh down >/dev/null 2>&1 || true' EXIT
+# On a failure the pods' warnings are printed before the pods go.
+trap 'rc=$?; if [ $rc -ne 0 ]; then bash scripts/kube.sh logs || true; fi; bash scripts/kube.sh down >/dev/null 2>&1 || true' EXIT
 bash scripts/kube.sh up
 . "$(bash scripts/kube.sh env)"
 TIKTOK_TEST_IMAGE=localhost/tiktok:dev TIKTOK_TEST_COMMIT=$(git rev-parse HEAD) go test -count=1 ./test/image/

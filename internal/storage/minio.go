@@ -94,32 +94,44 @@ func (m *MinIO) Serve(w http.ResponseWriter, r *http.Request, key string) {
 		if try > 0 {
 			time.Sleep(200 * time.Millisecond)
 		}
-		if obj, err = m.c.GetObject(r.Context(), m.bucket, key, minio.GetObjectOptions{}); err != nil {
-			continue
+		if r.Method == http.MethodHead {
+			// A HEAD costs a HEAD: the object's first GET would start
+			// sending the whole video only to be cut off.
+			st, err = m.c.StatObject(r.Context(), m.bucket, key, minio.StatObjectOptions{})
+		} else if obj, err = m.c.GetObject(r.Context(), m.bucket, key, minio.GetObjectOptions{}); err == nil {
+			if st, err = obj.Stat(); err != nil {
+				obj.Close()
+				obj = nil
+			}
 		}
-		if st, err = obj.Stat(); err == nil || minio.ToErrorResponse(err).Code == "NoSuchKey" {
+		if err == nil || minio.ToErrorResponse(err).Code == "NoSuchKey" {
 			break
 		}
-		obj.Close()
 	}
 	if err != nil {
-		if obj != nil {
-			obj.Close()
-		}
 		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
 			http.NotFound(w, r)
 			return
 		}
-		logx.Ctx(r.Context()).Warn("media from storage", zap.String("key", key), zap.Error(err))
+		logx.Ctx(r.Context()).Warn("media from storage", zap.String("key", key), zap.String("method", r.Method), zap.Error(err))
 		http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	defer obj.Close()
 	if st.ContentType != "" {
 		w.Header().Set("Content-Type", st.ContentType)
 	}
-	http.ServeContent(w, r, "", st.LastModified, obj)
+	var body io.ReadSeeker = io.NewSectionReader(noBody{}, 0, st.Size) // HEAD: never read
+	if obj != nil {
+		defer obj.Close()
+		body = obj
+	}
+	http.ServeContent(w, r, "", st.LastModified, body)
 }
+
+// noBody stands for the content of a HEAD reply, which has none.
+type noBody struct{}
+
+func (noBody) ReadAt([]byte, int64) (int, error) { return 0, io.ErrUnexpectedEOF }
 
 func (m *MinIO) Source(ctx context.Context, key string) (string, error) {
 	u, err := m.c.PresignedGetObject(ctx, m.bucket, key, time.Hour, url.Values{})

@@ -68,24 +68,38 @@ func TestMinIOServe(t *testing.T) {
 	if u := m.URL("videos/a.mp4"); u != "http://gw.example/media/videos/a.mp4" {
 		t.Errorf("URL = %s", u)
 	}
-	get := func(key, rng string) *httptest.ResponseRecorder {
-		r := httptest.NewRequest("GET", "/media/"+key, nil)
-		if rng != "" {
-			r.Header.Set("Range", rng)
-		}
-		w := httptest.NewRecorder()
-		m.Serve(w, r, key)
-		return w
-	}
-	if w := get("videos/a.mp4", ""); w.Code != 200 || w.Body.String() != string(body) || w.Header().Get("Content-Type") != "video/mp4" {
+	if w := serve(m, "GET", "videos/a.mp4", ""); w.Code != 200 || w.Body.String() != string(body) || w.Header().Get("Content-Type") != "video/mp4" {
 		t.Errorf("whole: %d %q %q", w.Code, w.Body.String(), w.Header().Get("Content-Type"))
 	}
-	if w := get("videos/a.mp4", "bytes=4-7"); w.Code != 206 || w.Body.String() != "4567" {
+	if w := serve(m, "GET", "videos/a.mp4", "bytes=4-7"); w.Code != 206 || w.Body.String() != "4567" {
 		t.Errorf("range: %d %q", w.Code, w.Body.String())
 	}
-	if w := get("videos/missing.mp4", ""); w.Code != 404 {
+	if w := serve(m, "GET", "videos/missing.mp4", ""); w.Code != 404 {
 		t.Errorf("missing: %d", w.Code)
 	}
+	// HEAD: the headers of a GET (the length, the type, the range) and no body.
+	if w := serve(m, "HEAD", "videos/a.mp4", ""); w.Code != 200 || w.Body.Len() != 0 ||
+		w.Header().Get("Content-Type") != "video/mp4" || w.Header().Get("Content-Length") != "16" {
+		t.Errorf("HEAD: %d %q %v", w.Code, w.Body.String(), w.Header())
+	}
+	if w := serve(m, "HEAD", "videos/a.mp4", "bytes=4-7"); w.Code != 206 || w.Header().Get("Content-Length") != "4" {
+		t.Errorf("HEAD range: %d %v", w.Code, w.Header())
+	}
+	if w := serve(m, "HEAD", "videos/missing.mp4", ""); w.Code != 404 {
+		t.Errorf("HEAD missing: %d", w.Code)
+	}
+}
+
+// serve is the reply of m.Serve to a request for key, with a Range header
+// unless rng is empty.
+func serve(m *MinIO, method, key, rng string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, "/media/"+key, nil)
+	if rng != "" {
+		r.Header.Set("Range", rng)
+	}
+	w := httptest.NewRecorder()
+	m.Serve(w, r, key)
+	return w
 }
 
 // testMinIO is a store on a fresh bucket of the MinIO named by

@@ -218,10 +218,13 @@ func TestConcurrentUploadsOnlyReadyShown(t *testing.T) {
 			res, err := httpClient.Head(play)
 			if err == nil {
 				res.Body.Close()
+				if res.StatusCode != 200 || res.Header.Get("Content-Type") != "video/mp4" {
+					err = fmt.Errorf("HEAD %s: %s, Content-Type %q", play, res.Status, res.Header.Get("Content-Type"))
+				}
 			}
-			if err != nil || res.StatusCode != 200 || res.Header.Get("Content-Type") != "video/mp4" {
+			if err != nil {
 				watchMu.Lock()
-				watchErr = fmt.Errorf("%s showed video %v whose media do not serve (%v)", where, v["id"], err)
+				watchErr = fmt.Errorf("%s showed video %v whose media do not serve: %v", where, v["id"], err)
 				watchMu.Unlock()
 			}
 			// Liking what is shown works: it exists for the other services.
