@@ -38,6 +38,8 @@ type Gateway struct {
 	limits  *limits
 	uploads *uploads
 	chats   *push.Hub // the chat streams (message_stream.go); nil: none
+	// anonFeed is the anonymous first page of the feed, reused (feed.go).
+	anonFeed sharedPage
 }
 
 func New(cfg *config.Config, clients *rpc.Clients, tokens *auth.Tokens, store storage.Storage) *Gateway {
@@ -72,7 +74,13 @@ func (g *Gateway) Router() *gin.Engine {
 		reply(c, &Status{}, errno.Internal())
 	}))
 	small := limitBody(maxFormBytes)
+	// A write through this gateway drops the reused anonymous feed page
+	// (feed.go) after the write, before the first byte of its reply.
+	dropAnonFeed := func(c *gin.Context) { c.Writer = &resetOnReply{ResponseWriter: c.Writer, page: &g.anonFeed} }
 	api := func(method, path string, h gin.HandlerFunc, mw ...gin.HandlerFunc) {
+		if method == http.MethodPost {
+			mw = append([]gin.HandlerFunc{dropAnonFeed}, mw...)
+		}
 		hs := append(mw, h)
 		r.Handle(method, path, hs...)
 		r.Handle(method, strings.TrimSuffix(path, "/"), hs...)

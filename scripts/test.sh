@@ -73,6 +73,9 @@ export TIKTOK_LIMITS_LIKE_RATE=100000 TIKTOK_LIMITS_LIKE_BURST=100000 TIKTOK_LIM
 # A media worker killed mid-transcode loses its job to the other after
 # ack_wait (test/prod): 5 s instead of 30 keeps that test short.
 export TIKTOK_QUEUE_ACK_WAIT=5s
+# Each test empties the databases behind the gateway's back (startRemote),
+# which a reused anonymous feed page would not see for up to a second: off.
+export TIKTOK_HTTP_ANONYMOUS_FEED_REUSE=0
 bash scripts/cluster.sh start
 echo "== chat push across gateway instances: the web client's browser test, one person on each of two gateways"
 bash scripts/cluster.sh gateway2

@@ -24,6 +24,7 @@ type Config struct {
 		ReadTimeout       time.Duration `mapstructure:"read_timeout"`
 		WriteTimeout      time.Duration `mapstructure:"write_timeout"`
 		IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
+		AnonFeedReuse     time.Duration `mapstructure:"anonymous_feed_reuse"`
 	} `mapstructure:"http"`
 	DataDir  string `mapstructure:"data_dir"`
 	Demo     bool   `mapstructure:"demo"`

@@ -238,3 +238,37 @@ func TestFeedCostIsFixed(t *testing.T) {
 	_, calls, queries = cost(5)
 	want("5 videos by 5 authors, all shown before", calls, queries, warmCalls, warmQueries)
 }
+
+// TestAnonymousFeedShowsWritesAtOnce: the anonymous first page may be reused
+// for up to http.anonymous_feed_reuse, but never across a write through the
+// gateway: a like, an unlike, a comment and a publish show in the next
+// anonymous read.
+func TestAnonymousFeedShowsWritesAtOnce(t *testing.T) {
+	e := start(t)
+	_, author := e.register("anon_author")
+	_, fan := e.register("anon_fan")
+	e.publish(author, "first")
+	top := func() map[string]any {
+		return e.must(e.get("/douyin/feed/", kv())).list("video_list")[0].(map[string]any)
+	}
+	v := top()
+	vid := num(v, "id")
+	for i := 0; i < 3; i++ {
+		e.must(e.post("/douyin/favorite/action/", kv("token", fan, "video_id", vid, "action_type", 1)))
+		if n := num(top(), "favorite_count"); n != 1 {
+			t.Fatalf("round %d: favorite_count %d right after the like", i, n)
+		}
+		e.must(e.post("/douyin/favorite/action/", kv("token", fan, "video_id", vid, "action_type", 2)))
+		if n := num(top(), "favorite_count"); n != 0 {
+			t.Fatalf("round %d: favorite_count %d right after the unlike", i, n)
+		}
+	}
+	e.must(e.post("/douyin/comment/action/", kv("token", fan, "video_id", vid, "action_type", 1, "comment_text", "hi")))
+	if n := num(top(), "comment_count"); n != 1 {
+		t.Fatalf("comment_count %d right after the comment", n)
+	}
+	e.publish(author, "second")
+	if v := top(); v["title"] != "second" {
+		t.Fatalf("the newest video is not on top right after its publish: %v", v["title"])
+	}
+}
