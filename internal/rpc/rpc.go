@@ -72,7 +72,7 @@ func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clie
 		return nil, fmt.Errorf("bad caller role %q", caller)
 	}
 	opts := func(svc string, info *serviceinfo.ServiceInfo) []client.Option {
-		o := []client.Option{retryPolicies(svc, info, cfg.RPC.Timeout)}
+		o := []client.Option{retryPolicies(svc, info, cfg.RPC.Timeout), client.WithLoadBalancer(newBalancer())}
 		if cfg.Admin.Metrics {
 			o = append(o, client.WithMiddleware(clientMetrics(svc)))
 		}
