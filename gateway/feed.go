@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -40,7 +41,7 @@ func (g *Gateway) feed(c *gin.Context) (*feedResp, error) {
 		return &feedResp{VideoList: vs, NextTime: r.NextTime}, nil
 	}
 	if viewer == 0 && latest == 0 && g.cfg.HTTP.AnonFeedReuse > 0 {
-		return g.anonFeed.get(ctxOf(c), g.cfg.HTTP.AnonFeedReuse, build)
+		return g.anonFeed.get(c.Request.Context(), ctxOf(c), g.cfg.HTTP.AnonFeedReuse, build)
 	}
 	return build(ctxOf(c))
 }
@@ -48,79 +49,106 @@ func (g *Gateway) feed(c *gin.Context) (*feedResp, error) {
 // sharedPage is the anonymous first page of the feed, built by one request
 // at a time and reused until it is older than http.anonymous_feed_reuse:
 // under load every anonymous opening of the app would otherwise build the
-// same page again (an RPC to feed and the batch look-ups of compose). Every
-// write through this gateway drops it (reset), so a client sees its own
-// writes at once; a change made elsewhere (another gateway, the media
-// pipeline) shows within the reuse time.
+// same page again (an RPC to feed and the batch look-ups of compose). A
+// successful like, comment, follow or publish through this gateway drops it
+// (reset), so its client sees the change at once; a change made elsewhere
+// (another gateway, the media pipeline) shows within the reuse time.
 type sharedPage struct {
 	mu      sync.Mutex
 	page    *feedResp
 	expires time.Time
-	gen     uint64        // moved by reset: a build begun before it is not kept
-	flight  chan struct{} // closed when the build in progress ends
+	gen     uint64  // moved by reset: a build begun before it is not kept
+	flight  *flight // the build in progress, nil: none
 }
 
-// reset drops the page, and the one being built.
+// flight is one build of the page; its waiters take its result.
+type flight struct {
+	done chan struct{} // closed once page and err are set
+	page *feedResp
+	err  error
+}
+
+// reset drops the page. The build in progress is not kept either, and
+// requests arriving from now on start a new one: they may come from the
+// client whose write this is.
 func (s *sharedPage) reset() {
 	s.mu.Lock()
-	s.page = nil
+	s.page, s.flight = nil, nil
 	s.gen++
 	s.mu.Unlock()
 }
 
 // get answers the page, a copy (reply writes its status into it): the
-// reused one while fresh, else the one the build in progress gives, else
-// one built now. A failed build is not kept; its waiters build their own.
-func (s *sharedPage) get(ctx context.Context, reuse time.Duration, build func(context.Context) (*feedResp, error)) (*feedResp, error) {
-	fresh := func() bool { return s.page != nil && time.Now().Before(s.expires) }
+// reused one while fresh, else the result of the build in progress, else
+// one built now with buildCtx. wait ends the wait of a client that left.
+func (s *sharedPage) get(wait, buildCtx context.Context, reuse time.Duration, build func(context.Context) (*feedResp, error)) (*feedResp, error) {
 	s.mu.Lock()
-	if f := s.flight; !fresh() && f != nil {
-		s.mu.Unlock()
-		select {
-		case <-f:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		s.mu.Lock()
-	}
-	if fresh() {
+	if s.page != nil && time.Now().Before(s.expires) {
 		cp := *s.page
 		s.mu.Unlock()
 		return &cp, nil
 	}
-	if s.flight != nil { // the build waited for was not kept, and another began
+	f := s.flight
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		s.flight = f
+		gen := s.gen
 		s.mu.Unlock()
-		return build(ctx)
+		s.run(f, gen, reuse, func() (*feedResp, error) { return build(buildCtx) })
+	} else {
+		s.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-wait.Done():
+			return nil, wait.Err()
+		}
 	}
-	f, gen := make(chan struct{}), s.gen
-	s.flight = f
-	s.mu.Unlock()
-	p, err := build(ctx)
-	s.mu.Lock()
-	s.flight = nil
-	if err == nil && gen == s.gen {
-		s.page, s.expires = p, time.Now().Add(reuse)
+	if f.err != nil {
+		return nil, f.err
 	}
-	s.mu.Unlock()
-	close(f)
-	if err != nil {
-		return nil, err
-	}
-	cp := *p
+	cp := *f.page
 	return &cp, nil
 }
 
-// resetOnReply resets page when the reply begins: the handler has done its
-// write by then, and its client cannot yet ask for the feed again.
+// run makes f's page and keeps it unless a reset came meanwhile. Whatever
+// happens, a panic included, f ends and stops being the build in progress.
+func (s *sharedPage) run(f *flight, gen uint64, reuse time.Duration, build func() (*feedResp, error)) {
+	defer func() {
+		p := recover()
+		if p != nil {
+			f.err = fmt.Errorf("feed page: %v", p)
+		}
+		s.mu.Lock()
+		if s.flight == f {
+			s.flight = nil
+		}
+		if f.err == nil && gen == s.gen {
+			s.page, s.expires = f.page, time.Now().Add(reuse)
+		}
+		s.mu.Unlock()
+		close(f.done)
+		if p != nil {
+			panic(p) // the builder's own request answers it (gin's recovery)
+		}
+	}()
+	f.page, f.err = build()
+}
+
+// resetOnReply resets page when a successful reply begins: the handler has
+// done its write by then, and its client cannot yet ask for the feed again.
 type resetOnReply struct {
 	gin.ResponseWriter
+	c    *gin.Context
 	page *sharedPage
 	done bool
 }
 
 func (w *resetOnReply) reset() {
-	if !w.done {
-		w.done = true
+	if w.done {
+		return
+	}
+	w.done = true
+	if code, ok := w.c.Get(apiCodeKey); ok && code == int32(0) {
 		w.page.reset()
 	}
 }

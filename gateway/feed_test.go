@@ -10,11 +10,15 @@ import (
 )
 
 // The anonymous page is built once for any number of concurrent readers,
-// reused while fresh, rebuilt once stale or reset, and a build that a
-// reset overtook is served to its own reader but not kept.
+// reused while fresh, rebuilt once stale or reset; a build that a reset
+// overtook answers the readers that came before the reset but is not kept,
+// and readers after the reset get a build of their own.
 func TestSharedPage(t *testing.T) {
 	var s sharedPage
 	ctx := context.Background()
+	get := func(build func(context.Context) (*feedResp, error)) (*feedResp, error) {
+		return s.get(ctx, ctx, time.Hour, build)
+	}
 	var builds atomic.Int64
 	release := make(chan struct{})
 	build := func(context.Context) (*feedResp, error) {
@@ -25,7 +29,7 @@ func TestSharedPage(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			p, err := s.get(ctx, time.Hour, build)
+			p, err := get(build)
 			if err != nil || p.NextTime != 1 {
 				t.Errorf("page %+v, %v", p, err)
 			}
@@ -38,47 +42,80 @@ func TestSharedPage(t *testing.T) {
 		t.Fatalf("%d builds for 20 concurrent readers", n)
 	}
 	// A copy each: a reply's status written into one is not another's.
-	a, _ := s.get(ctx, time.Hour, build)
+	a, _ := get(build)
 	a.StatusMsg = "mine"
-	if b, _ := s.get(ctx, time.Hour, build); b.StatusMsg != "" || builds.Load() != 1 {
+	if b, _ := get(build); b.StatusMsg != "" || builds.Load() != 1 {
 		t.Fatalf("shared: %+v after %d builds", b, builds.Load())
 	}
-	// Reset: the next reader builds again.
 	s.reset()
-	if p, _ := s.get(ctx, time.Hour, build); p.NextTime != 2 {
+	if p, _ := get(build); p.NextTime != 2 {
 		t.Fatalf("after reset: %+v", p)
 	}
-	// Stale: rebuilt.
 	s.mu.Lock()
 	s.expires = time.Now().Add(-time.Millisecond)
 	s.mu.Unlock()
-	if p, _ := s.get(ctx, time.Hour, build); p.NextTime != 3 {
+	if p, _ := get(build); p.NextTime != 3 {
 		t.Fatalf("stale: %+v", p)
 	}
-	// A build overtaken by a reset (a write committed meanwhile) answers
-	// its own reader only.
+
+	// Overtaken by a reset.
 	s.reset()
-	slow := make(chan struct{})
-	got := make(chan int64)
-	go func() {
-		p, _ := s.get(ctx, time.Hour, func(context.Context) (*feedResp, error) { <-slow; return &feedResp{NextTime: 100}, nil })
-		got <- p.NextTime
-	}()
-	time.Sleep(20 * time.Millisecond)
+	started, slow := make(chan struct{}), make(chan struct{})
+	got := make(chan int64, 2)
+	old := func(context.Context) (*feedResp, error) { close(started); <-slow; return &feedResp{NextTime: 100}, nil }
+	go func() { p, _ := get(old); got <- p.NextTime }()
+	<-started
+	go func() { p, _ := get(build); got <- p.NextTime }() // joins the old build: came before the reset
+	time.Sleep(200 * time.Millisecond)
 	s.reset()
+	if p, _ := get(build); p.NextTime != 4 { // after the reset: a build of its own
+		t.Fatalf("a reader after the reset got %+v", p)
+	}
 	close(slow)
-	if n := <-got; n != 100 {
-		t.Fatalf("the overtaken build's reader got %d", n)
+	if a, b := <-got, <-got; a != 100 || b != 100 {
+		t.Fatalf("the readers of the overtaken build got %d and %d", a, b)
 	}
-	if p, _ := s.get(ctx, time.Hour, build); p.NextTime != 4 {
-		t.Fatalf("the overtaken build was kept: %+v", p)
+	if p, _ := get(build); p.NextTime != 4 {
+		t.Fatalf("the overtaken build replaced the newer page: %+v", p)
 	}
-	// A failed build is not kept.
+
+	// A failed build is not kept; a panic ends the build for its waiters.
 	s.reset()
-	if _, err := s.get(ctx, time.Hour, func(context.Context) (*feedResp, error) { return nil, errors.New("down") }); err == nil {
+	if _, err := get(func(context.Context) (*feedResp, error) { return nil, errors.New("down") }); err == nil {
 		t.Fatal("the failure was not answered")
 	}
-	if p, _ := s.get(ctx, time.Hour, build); p.NextTime != 5 {
+	if p, _ := get(build); p.NextTime != 5 {
 		t.Fatalf("after a failed build: %+v", p)
 	}
+	s.reset()
+	inPanic := make(chan struct{})
+	waiterErr := make(chan error, 1)
+	go func() {
+		defer func() { recover() }()
+		get(func(context.Context) (*feedResp, error) { close(inPanic); time.Sleep(300 * time.Millisecond); panic("boom") })
+	}()
+	<-inPanic
+	go func() { _, err := get(build); waiterErr <- err }()
+	select {
+	case err := <-waiterErr:
+		if err == nil {
+			t.Fatal("the waiter of a panicked build got a page")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiter of a panicked build still waits")
+	}
+	if p, err := get(build); err != nil || p.NextTime != 6 {
+		t.Fatalf("after a panicked build: %+v, %v", p, err)
+	}
+	// A waiter whose client left stops waiting.
+	s.reset()
+	hold := make(chan struct{})
+	go get(func(context.Context) (*feedResp, error) { <-hold; return &feedResp{}, nil })
+	time.Sleep(20 * time.Millisecond)
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.get(gone, ctx, time.Hour, build); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a gone client's wait: %v", err)
+	}
+	close(hold)
 }

@@ -74,12 +74,16 @@ func (g *Gateway) Router() *gin.Engine {
 		reply(c, &Status{}, errno.Internal())
 	}))
 	small := limitBody(maxFormBytes)
-	// A write through this gateway drops the reused anonymous feed page
-	// (feed.go) after the write, before the first byte of its reply.
-	dropAnonFeed := func(c *gin.Context) { c.Writer = &resetOnReply{ResponseWriter: c.Writer, page: &g.anonFeed} }
+	// A successful write that changes the anonymous feed page (a like, a
+	// comment, a follow, a publish) drops the reused page (feed.go) after the
+	// write, before the first byte of its reply.
+	drops := map[string]bool{"/douyin/favorite/action/": true, "/douyin/comment/action/": true,
+		"/douyin/relation/action/": true, "/douyin/publish/action/": true}
 	api := func(method, path string, h gin.HandlerFunc, mw ...gin.HandlerFunc) {
-		if method == http.MethodPost {
-			mw = append([]gin.HandlerFunc{dropAnonFeed}, mw...)
+		if drops[path] {
+			mw = append([]gin.HandlerFunc{func(c *gin.Context) {
+				c.Writer = &resetOnReply{ResponseWriter: c.Writer, c: c, page: &g.anonFeed}
+			}}, mw...)
 		}
 		hs := append(mw, h)
 		r.Handle(method, path, hs...)
