@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -154,6 +155,11 @@ func (w *resetOnReply) reset() {
 }
 
 func (w *resetOnReply) WriteHeaderNow() { w.reset(); w.ResponseWriter.WriteHeaderNow() }
+
+// Unwrap lets http.ResponseController reach the connection: the publish
+// moves its deadlines through it (an upload and its wait for the video take
+// longer than http.write_timeout), and without it the reply was cut at 30 s.
+func (w *resetOnReply) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *resetOnReply) Write(b []byte) (int, error) { w.reset(); return w.ResponseWriter.Write(b) }
 

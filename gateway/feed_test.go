@@ -3,10 +3,14 @@ package gateway
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gin-gonic/gin"
 )
 
 // The anonymous page is built once for any number of concurrent readers,
@@ -118,4 +122,27 @@ func TestSharedPage(t *testing.T) {
 		t.Fatalf("a gone client's wait: %v", err)
 	}
 	close(hold)
+}
+
+// The writer that drops the page on a write's reply still gives
+// http.ResponseController the connection: the publish sets its deadlines
+// through it.
+func TestResetOnReplyKeepsDeadlines(t *testing.T) {
+	var ok atomic.Bool
+	r := gin.New()
+	r.POST("/", func(c *gin.Context) {
+		c.Writer = &resetOnReply{ResponseWriter: c.Writer, c: c, page: &sharedPage{}}
+		ok.Store(http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(time.Minute)) == nil)
+		c.String(200, "ok")
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	res, err := http.Post(srv.URL+"/", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if !ok.Load() {
+		t.Fatal("SetWriteDeadline did not reach the connection")
+	}
 }

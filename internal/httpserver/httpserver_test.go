@@ -168,3 +168,31 @@ func TestPaceWrites(t *testing.T) {
 		t.Fatal("writes to a client that does not read were not cut")
 	}
 }
+
+// A handler that works longer than the grace after Done (a publish waiting
+// for its video to be ready) still gets its reply to the client: the grace
+// counts after the reply's own time.
+func TestReplyAfterLongWorkArrives(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := Pace(w, r, 1, time.Second)
+		io.Copy(io.Discard, b)
+		b.Done(200*time.Millisecond, 5*time.Second)
+		time.Sleep(time.Second) // well past the grace
+		fmt.Fprint(w, "ready")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &http.Server{Handler: h, ReadTimeout: time.Second, WriteTimeout: time.Second}
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Close() })
+	res, err := http.Post("http://"+ln.Addr().String()+"/", "text/plain", strings.NewReader("body"))
+	if err != nil {
+		t.Fatalf("no reply: %v", err)
+	}
+	defer res.Body.Close()
+	if b, _ := io.ReadAll(res.Body); string(b) != "ready" {
+		t.Fatalf("reply %q", b)
+	}
+}
