@@ -96,7 +96,11 @@ func TestSharedPage(t *testing.T) {
 	waiterErr := make(chan error, 1)
 	go func() {
 		defer func() { recover() }()
-		get(func(context.Context) (*feedResp, error) { close(inPanic); time.Sleep(300 * time.Millisecond); panic("boom") })
+		get(func(context.Context) (*feedResp, error) {
+			close(inPanic)
+			time.Sleep(300 * time.Millisecond)
+			panic("boom")
+		})
 	}()
 	<-inPanic
 	go func() { _, err := get(build); waiterErr <- err }()
