@@ -88,6 +88,11 @@ func (m *MinIO) Serve(w http.ResponseWriter, r *http.Request, key string) {
 	var obj *minio.Object
 	var st minio.ObjectInfo
 	var err error
+	// Not cut by the request's context: on the pods it was seen canceled
+	// under load while its client still waited ("context canceled" on the
+	// stat, a 503). A client that does leave ends the stream anyway: the
+	// write fails, and Close stops the object's reads. The stat is bounded.
+	ctx := context.WithoutCancel(r.Context())
 	// A second try after a short pause: a passing failure to reach the
 	// store (a name lookup, a connection reset) is not the reader's fault.
 	for try := 0; try < 2; try++ {
@@ -97,8 +102,10 @@ func (m *MinIO) Serve(w http.ResponseWriter, r *http.Request, key string) {
 		if r.Method == http.MethodHead {
 			// A HEAD costs a HEAD: the object's first GET would start
 			// sending the whole video only to be cut off.
-			st, err = m.c.StatObject(r.Context(), m.bucket, key, minio.StatObjectOptions{})
-		} else if obj, err = m.c.GetObject(r.Context(), m.bucket, key, minio.GetObjectOptions{}); err == nil {
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			st, err = m.c.StatObject(sctx, m.bucket, key, minio.StatObjectOptions{})
+			cancel()
+		} else if obj, err = m.c.GetObject(ctx, m.bucket, key, minio.GetObjectOptions{}); err == nil {
 			if st, err = obj.Stat(); err != nil {
 				obj.Close()
 				obj = nil
