@@ -78,13 +78,8 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 		return nil, fmt.Errorf("listen %s: %w", cfg.HTTP.Addr, err)
 	}
 	cfg.HTTP.Addr = hln.Addr().String()
-	key := []byte(cfg.Auth.Secret)
-	if len(key) == 0 {
-		if key, err = auth.KeyFile(filepath.Join(cfg.DataDir, "jwt.key")); err != nil {
-			hln.Close()
-			return nil, err
-		}
-	} else if err := auth.CheckKey(cfg.Auth.Secret); err != nil {
+	key, err := TokenKey(cfg)
+	if err != nil {
 		hln.Close()
 		return nil, err
 	}
@@ -204,4 +199,17 @@ func (s *System) Shutdown(ctx context.Context) {
 		s.Tokens.Close()
 	}
 	s.Admin.Close()
+}
+
+// TokenKey is the key tokens are signed with: auth.secret, or in the
+// embedded mode without one, the key kept in <data_dir>/jwt.key (made on
+// first use). The benchmark's seed signs its users' tokens with it.
+func TokenKey(cfg *config.Config) ([]byte, error) {
+	if cfg.Auth.Secret == "" {
+		return auth.KeyFile(filepath.Join(cfg.DataDir, "jwt.key"))
+	}
+	if err := auth.CheckKey(cfg.Auth.Secret); err != nil {
+		return nil, err
+	}
+	return []byte(cfg.Auth.Secret), nil
 }

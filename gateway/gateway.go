@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"tiktok/gateway/compose"
+	"tiktok/internal/admission"
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
@@ -40,12 +41,15 @@ type Gateway struct {
 	chats   *push.Hub // the chat streams (message_stream.go); nil: none
 	// anonFeed is the anonymous first page of the feed, reused (feed.go).
 	anonFeed sharedPage
+	// gate is the admission control of the API's requests (admission.go).
+	gate *admission.Gate
 }
 
 func New(cfg *config.Config, clients *rpc.Clients, tokens *auth.Tokens, store storage.Storage) *Gateway {
 	g := &Gateway{cfg: cfg, rpc: clients, tokens: tokens, store: store, compose: compose.New(clients, cfg.Location())}
 	tokens.Bind(g.bindToken) // a token acts only for its own, existing user (viewer.go)
 	g.uploads = newUploads(cfg)
+	g.gate = admission.New(cfg.HTTP.MaxInFlight, cfg.HTTP.MaxWaiting, cfg.HTTP.MaxWait)
 	return g
 }
 
@@ -79,7 +83,13 @@ func (g *Gateway) Router() *gin.Engine {
 	// write, before the first byte of its reply.
 	drops := map[string]bool{"/douyin/favorite/action/": true, "/douyin/comment/action/": true,
 		"/douyin/relation/action/": true, "/douyin/publish/action/": true}
+	// The upload and the chat stream last long by nature and have bounds of
+	// their own (upload.*, push.*): not admitted through the gate.
+	ungated := map[string]bool{"/douyin/publish/action/": true, "/douyin/message/stream/": true}
 	api := func(method, path string, h gin.HandlerFunc, mw ...gin.HandlerFunc) {
+		if !ungated[path] {
+			mw = append([]gin.HandlerFunc{g.admitRequest}, mw...)
+		}
 		if drops[path] {
 			mw = append([]gin.HandlerFunc{func(c *gin.Context) {
 				c.Writer = &resetOnReply{ResponseWriter: c.Writer, c: c, page: &g.anonFeed}

@@ -45,6 +45,10 @@ func handle[R any, P interface {
 			reply(c, P(new(R)), err)
 			return
 		}
+		if err := refused(c); err != nil {
+			reply(c, P(new(R)), err)
+			return
+		}
 		resp, err := h(c)
 		if err != nil || resp == nil {
 			resp = P(new(R))

@@ -3,12 +3,14 @@
 # registry (the RPC services, found through etcd, and the media workers, fed
 # by NATS) and the gateway, each its own process of bin/tiktok with
 # deploy/production.yaml. Run scripts/infra.sh start first.
-#   scripts/cluster.sh start | stop | status | gateway2 | stop-gateway2 | media2
+#   scripts/cluster.sh start | stop | status | gateway2 | stop-gateway2 | media2 | second ROLE
 # gateway2 adds a second gateway instance (gateway-2, http://127.0.0.1:8082)
 # behind the same public URL as the first: what one instance does, the other
 # must see (chat pushed across instances, logouts). media2 adds a second
 # media worker. A second instance's admin listener takes its role's admin
-# port + 10 (gateway-2 127.0.0.1:9210, media-2 9218).
+# port + 10 (gateway-2 127.0.0.1:9210, media-2 9218). second ROLE adds a
+# second instance of an RPC service (ROLE-2) on its port + 10, registered in
+# etcd beside the first (the benchmark's fault row kills and restarts one).
 # Prometheus (scripts/prometheus.sh) scrapes what this script starts: each
 # start writes the instance's target file (lib.sh, prom_target), each stop
 # removes it; an instance that crashed keeps it, so its alert fires.
@@ -84,6 +86,26 @@ media2() {
   echo "second media worker up (pid $(cat "$RUN_DIR/pids/media-2.pid"))"
 }
 
+second() {
+  secret
+  local role=${1:?second ROLE} admin addr env
+  admin=$(second_admin "$role")
+  addr=$("$ROOT/bin/tiktok" roles --addr | awk -v r="$role" '$1 == r { print $2 }')
+  [ -n "$addr" ] || { echo "second: $role is no RPC service" >&2; return 2; }
+  addr=$(second_admin_addr "$addr")
+  env=TIKTOK_SERVICES_$(echo "$role" | tr a-z A-Z)
+  running "$role-2" || (export "$env=$addr" TIKTOK_ADMIN_ADDR="$admin"; start_bg "$role-2" "$ROOT/bin/tiktok" "$role" --config "$ROOT/deploy/production.yaml")
+  # Ready: registered in etcd by this process (a killed one's key may
+  # linger until its lease runs out, so the key alone proves nothing).
+  if [ "$admin" = off ]; then
+    wait_for "$role-2 registration" sh -c "etcdctl --endpoints=127.0.0.1:2379 get --prefix --keys-only kitex/registry-etcd/$role/ | grep -q '$addr'"
+  else
+    prom_target "$role-2" "$role" "$admin"
+    wait_for "$role-2 ready" curl -sf "http://$admin/readyz"
+  fi
+  echo "second $role up: $addr (pid $(cat "$RUN_DIR/pids/$role-2.pid"))"
+}
+
 stop() {
   stop_pid gateway; prom_untarget gateway
   for s in $(service_roles); do stop_pid "$s"; prom_untarget "$s"; done
@@ -101,4 +123,4 @@ status() {
   done
 }
 
-"${1:-start}"
+"${1:-start}" "${@:2}"

@@ -82,3 +82,44 @@ func CheckLikes(ctx context.Context, cfg *config.Config, base string) (int, erro
 	}
 	return len(seen), nil
 }
+
+// CheckAcked compares what a load was told with the likes table: want maps
+// each (user, video) pair to whether its last acknowledged action was a
+// like. It answers how many acknowledged likes have no row (lost) and how
+// many acknowledged unlikes still have one (resurrected), then checks that
+// every counter equals its rows.
+func CheckAcked(ctx context.Context, cfg *config.Config, want map[[2]int64]bool) (lost, resurrected int, err error) {
+	fdb, err := db.Open(cfg, "favorite", favorite.Schema)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close(fdb)
+	byUser := map[int64][]int64{}
+	for p := range want {
+		byUser[p[0]] = append(byUser[p[0]], p[1])
+	}
+	users := make([]int64, 0, len(byUser))
+	for u := range byUser {
+		users = append(users, u)
+	}
+	have := map[[2]int64]bool{}
+	for i := 0; i < len(users); i += 500 {
+		var rows []favorite.Like
+		if err := fdb.WithContext(ctx).Select("user_id", "video_id").Where("user_id IN ?", users[i:min(i+500, len(users))]).
+			Find(&rows).Error; err != nil {
+			return 0, 0, err
+		}
+		for _, r := range rows {
+			have[[2]int64{r.UserID, r.VideoID}] = true
+		}
+	}
+	for p, liked := range want {
+		switch {
+		case liked && !have[p]:
+			lost++
+		case !liked && have[p]:
+			resurrected++
+		}
+	}
+	return lost, resurrected, favorite.CheckCounters(ctx, fdb)
+}

@@ -11,7 +11,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -28,11 +27,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"tiktok/app/seed"
 )
 
 func main() {
 	base := flag.String("url", "http://127.0.0.1:8080", "the gateway")
-	tokensFile := flag.String("tokens", "", "file of tokens, one per line; each upload takes the next")
+	tokensFile := flag.String("tokens", "", "tiktok seed --tokens: \"token user_id\" lines; each upload takes the next")
 	clip := flag.String("clip", "", "the video file to publish")
 	conns := flag.Int("c", 2, "uploads in flight at once")
 	dur := flag.Duration("d", time.Minute, "start no upload after this long")
@@ -44,7 +45,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tokens, err := readLines(*tokensFile)
+	tokens, _, err := seed.ReadTokens(*tokensFile)
 	if err != nil || len(tokens) == 0 {
 		log.Fatalf("tokens: %v (%d read)", err, len(tokens))
 	}
@@ -229,20 +230,4 @@ func pct(ds []time.Duration, p int) float64 {
 		i = 1
 	}
 	return float64(s[i-1]) / float64(time.Millisecond)
-}
-
-func readLines(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out, sc.Err()
 }

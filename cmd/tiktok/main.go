@@ -97,6 +97,8 @@ func main() {
 		return cfg, err
 	}
 	var small bool
+	var scale, tokenCount int
+	var tokenFile string
 	seedCmd := &cobra.Command{
 		Use:   "seed",
 		Short: "Load the benchmark dataset into the configured database and storage",
@@ -107,17 +109,36 @@ func main() {
 			}
 			o := seed.Full
 			if small {
-				o = seed.Options{Users: 20, Videos: 40, Likes: 200, Comments: 120, Follows: 60}
+				o = seed.Small
 			}
-			sum, err := seed.Run(cmd.Context(), cfg, o)
+			if scale < 1 {
+				return fmt.Errorf("--scale %d: at least 1", scale)
+			}
+			sum, err := seed.Run(cmd.Context(), cfg, o.Times(scale))
 			if err != nil {
 				return err
+			}
+			if tokenFile != "" {
+				f, err := os.OpenFile(tokenFile, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+				if err != nil {
+					return err
+				}
+				err = seed.WriteTokens(cmd.Context(), cfg, f, tokenCount)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					return fmt.Errorf("tokens: %w", err)
+				}
 			}
 			return json.NewEncoder(os.Stdout).Encode(sum)
 		},
 	}
 	seedCmd.Flags().StringVar(&dataFlag, "data", "./data", "data folder of the embedded mode (SQLite, media)")
 	seedCmd.Flags().BoolVar(&small, "small", false, "a tiny dataset, for a smoke run")
+	seedCmd.Flags().IntVar(&scale, "scale", 1, "the dataset this many times larger, same shape (100: 100,000 users, 2,000,000 likes)")
+	seedCmd.Flags().StringVar(&tokenFile, "tokens", "", "write \"token user_id\" lines for the first --token-count seed users to this file (mode 600)")
+	seedCmd.Flags().IntVar(&tokenCount, "token-count", 4096, "how many users --tokens signs for")
 	root.AddCommand(seedCmd)
 
 	var checkURL string

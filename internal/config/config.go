@@ -25,6 +25,10 @@ type Config struct {
 		WriteTimeout      time.Duration `mapstructure:"write_timeout"`
 		IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
 		AnonFeedReuse     time.Duration `mapstructure:"anonymous_feed_reuse"`
+		// The gateway's admission control (internal/admission).
+		MaxInFlight int           `mapstructure:"max_in_flight"`
+		MaxWaiting  int           `mapstructure:"max_waiting"`
+		MaxWait     time.Duration `mapstructure:"max_wait"`
 	} `mapstructure:"http"`
 	DataDir  string `mapstructure:"data_dir"`
 	Demo     bool   `mapstructure:"demo"`

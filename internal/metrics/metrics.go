@@ -99,6 +99,10 @@ var (
 
 // Bounds (internal/ratelimit, the user service's password hashing).
 var (
+	AdmissionRefusals = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "tiktok_http_admission_refusals_total",
+		Help: "API requests the gateway refused with 10008 because http.max_in_flight were in flight and no slot came free in http.max_wait (or the queue was full).",
+	})
 	RateLimitRefusals = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "tiktok_ratelimit_refusals_total",
 		Help: "Requests refused with 10008 by a rate limit, by rule (the limits.* key).",

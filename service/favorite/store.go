@@ -2,6 +2,7 @@ package favorite
 
 import (
 	"context"
+	"fmt"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -101,16 +102,22 @@ func (s *store) givenCounts(ctx context.Context, ids []int64) (map[int64]int64, 
 // or on a database that predates the counters).
 func (s *store) rebuild(ctx context.Context) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, q := range []string{
-			"DELETE FROM video_like_counts",
-			"DELETE FROM user_like_counts",
-			"INSERT INTO video_like_counts (video_id, n) SELECT video_id, COUNT(*) FROM likes GROUP BY video_id",
-			"INSERT INTO user_like_counts (user_id, received) SELECT author_id, COUNT(*) FROM likes GROUP BY author_id",
-		} {
+		for _, c := range counters {
+			if err := tx.Exec("DELETE FROM " + c.table).Error; err != nil {
+				return err
+			}
+			q := fmt.Sprintf("INSERT INTO %s (%s, %s) SELECT %s, COUNT(*) FROM likes GROUP BY %s", c.table, c.key, c.col, c.group, c.group)
 			if err := tx.Exec(q).Error; err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// counters are the counter tables: each keeps, per key, the COUNT of likes
+// rows grouped by a column (rebuild, CheckCounters).
+var counters = []struct{ table, key, col, group string }{
+	{"video_like_counts", "video_id", "n", "video_id"},
+	{"user_like_counts", "user_id", "received", "author_id"},
 }

@@ -2,6 +2,7 @@ package favorite
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -93,5 +94,28 @@ func TestLikeOwnVideo(t *testing.T) {
 	recv, _ = s.receivedCounts(ctx, []int64{5})
 	if given[5] != 0 || recv[5] != 0 {
 		t.Fatalf("after unlike: given %v received %v", given, recv)
+	}
+}
+
+// CheckCounters (the benchmark's check) passes while the counters are the
+// rows' counts, and names a counter off by one, and rows with no counter.
+func TestCheckCounters(t *testing.T) {
+	db := testdb.Open(t, "favorite", Schema)
+	s := &store{db: db}
+	ctx := context.Background()
+	s.like(ctx, &Like{UserID: 1, VideoID: 10, AuthorID: 7, CreatedAtMs: 1})
+	s.like(ctx, &Like{UserID: 2, VideoID: 10, AuthorID: 7, CreatedAtMs: 2})
+	s.like(ctx, &Like{UserID: 2, VideoID: 11, AuthorID: 8, CreatedAtMs: 3})
+	if err := CheckCounters(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	db.Exec("UPDATE video_like_counts SET n = n + 1 WHERE video_id = 10")
+	if err := CheckCounters(ctx, db); err == nil || !strings.Contains(err.Error(), "video_like_counts") {
+		t.Fatalf("a video counter off by one: %v", err)
+	}
+	db.Exec("UPDATE video_like_counts SET n = n - 1 WHERE video_id = 10")
+	db.Exec("DELETE FROM user_like_counts WHERE user_id = 8")
+	if err := CheckCounters(ctx, db); err == nil || !strings.Contains(err.Error(), "user_like_counts") {
+		t.Fatalf("an author's counter missing: %v", err)
 	}
 }

@@ -34,3 +34,19 @@ func Exists(ctx context.Context, db *gorm.DB, name string) (bool, error) {
 	u, err := (&store{db: db}).byName(ctx, name)
 	return u != nil, err
 }
+
+// IDsByName maps each of names that exists to its user's id, in one query
+// per thousand names.
+func IDsByName(ctx context.Context, db *gorm.DB, names []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(names))
+	for i := 0; i < len(names); i += 1000 {
+		var us []User
+		if err := db.WithContext(ctx).Select("id", "name").Where("name IN ?", names[i:min(i+1000, len(names))]).Find(&us).Error; err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			out[u.Name] = u.ID
+		}
+	}
+	return out, nil
+}
