@@ -60,17 +60,6 @@ func (s *store) unlike(ctx context.Context, user, video int64) error {
 	})
 }
 
-// authorOf reads video's author off any of its like rows (author_id is
-// copied from the video at like time); false when nobody likes it.
-func (s *store) authorOf(ctx context.Context, video int64) (int64, bool, error) {
-	var ids []int64
-	err := s.db.WithContext(ctx).Model(&Like{}).Where("video_id = ?", video).Limit(1).Pluck("author_id", &ids).Error
-	if err != nil || len(ids) == 0 {
-		return 0, false, err
-	}
-	return ids[0], true, nil
-}
-
 func (s *store) videoIDsOf(ctx context.Context, user int64) ([]int64, error) {
 	var ids []int64
 	err := s.db.WithContext(ctx).Model(&Like{}).Where("user_id = ?", user).
