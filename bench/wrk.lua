@@ -5,8 +5,9 @@
 --   hot      like then unlike of one video (BENCH_HOT_VIDEO), each thread
 --            taking its own users in turn: many different users on one video
 --   follow   follow or unfollow (alternating) of a random seed user by a random user
---   message  a message to a random seed user, then three of the app's chat
---            polls of that conversation (the app polls while a chat is open)
+--   message  a message to a random seed user, then seven of the app's chat
+--            polls of that conversation (the app polls while a chat is open;
+--            one send in four met the message limit at 1x, 1,000 users)
 --   login    login of a random seed user, from a random address (the
 --            benchmark's gateway trusts 127.0.0.1's X-Forwarded-For)
 -- BENCH_TOKENS is `tiktok seed --tokens`: "token user_id" lines.
@@ -64,8 +65,8 @@ function request()
     return wrk.format("POST", "/douyin/relation/action/?token=" .. tokens[i] .. "&to_user_id=" .. uids[j] ..
       "&action_type=" .. ((n % 2 == 0) and 2 or 1))
   elseif mode == "message" then
-    -- A send, then three polls of the conversation just written to.
-    if n % 4 == 1 then
+    -- A send, then seven polls of the conversation just written to.
+    if n % 8 == 1 then
       last_i, last_j = rnd(tokens), rnd(uids)
       if last_i == last_j then last_j = last_j % #uids + 1 end
       return wrk.format("POST", "/douyin/message/action/?token=" .. tokens[last_i] .. "&to_user_id=" .. uids[last_j] ..

@@ -23,6 +23,10 @@ import (
 	"tiktok/internal/logx"
 )
 
+// softMemoryLimit is each process's default soft memory limit
+// (docs/OPERATIONS.md).
+const softMemoryLimit = 768 << 20
+
 func main() {
 	var cfgFile string
 	root := &cobra.Command{Use: "tiktok", Short: "The tiktok short-video backend", SilenceUsage: true}
@@ -41,6 +45,14 @@ func main() {
 			// live heap rather than 2x took GC off the feed's profile
 			// (docs/PERFORMANCE.md). GOGC still overrides it.
 			debug.SetGCPercent(400)
+		}
+		if os.Getenv("GOMEMLIMIT") == "" {
+			// That 5x assumed a small live heap. On a hundred times the data
+			// the caches and remembered records hold hundreds of MB, and 5x of
+			// that took the embedded process from 0.5 to 1.7 GB: past this
+			// soft limit the collector runs more often instead (the
+			// runtime keeps it under half the CPU). GOMEMLIMIT overrides it.
+			debug.SetMemoryLimit(softMemoryLimit)
 		}
 		return cfg, nil
 	}
