@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,6 +28,30 @@ import (
 // softMemoryLimit is each process's default soft memory limit
 // (docs/OPERATIONS.md).
 const softMemoryLimit = 768 << 20
+
+// memoryLimit is the soft limit for a process whose container may use at
+// most cgroup bytes (0: no limit): 768 MiB, or 90% of the container's limit
+// when that is lower, so the collector tightens before the kernel kills.
+func memoryLimit(cgroup int64) int64 {
+	if cgroup > 0 && cgroup/10*9 < softMemoryLimit {
+		return cgroup / 10 * 9
+	}
+	return softMemoryLimit
+}
+
+// readCgroupLimit is the memory limit of this process's cgroup (v2), 0 when
+// there is none or it cannot be read.
+func readCgroupLimit() int64 {
+	b, err := os.ReadFile("/sys/fs/cgroup/memory.max")
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64) // "max": no limit
+	if err != nil {
+		return 0
+	}
+	return n
+}
 
 func main() {
 	var cfgFile string
@@ -52,7 +78,7 @@ func main() {
 			// that took the embedded process from 0.5 to 1.7 GB: past this
 			// soft limit the collector runs more often instead (the
 			// runtime keeps it under half the CPU). GOMEMLIMIT overrides it.
-			debug.SetMemoryLimit(softMemoryLimit)
+			debug.SetMemoryLimit(memoryLimit(readCgroupLimit()))
 		}
 		return cfg, nil
 	}
