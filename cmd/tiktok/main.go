@@ -33,8 +33,8 @@ const softMemoryLimit = 768 << 20
 // most cgroup bytes (0: no limit): 768 MiB, or 90% of the container's limit
 // when that is lower, so the collector tightens before the kernel kills.
 func memoryLimit(cgroup int64) int64 {
-	if cgroup > 0 && cgroup/10*9 < softMemoryLimit {
-		return cgroup / 10 * 9
+	if nine := cgroup / 10 * 9; cgroup > 0 && nine < softMemoryLimit {
+		return nine
 	}
 	return softMemoryLimit
 }
