@@ -4,17 +4,14 @@
 # stops with a one-line instruction when it cannot.
 ensure_ffmpeg() {
   command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null && return 0
-  local sudo=""
-  if [ "$(id -u)" != 0 ]; then
-    if command -v sudo >/dev/null; then sudo="sudo"; else
-      echo "ffmpeg is required: install it with 'apt-get install -y ffmpeg' as root" >&2; return 1
-    fi
+  if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then
+    echo "ffmpeg is required: install it with 'apt-get install -y ffmpeg' as root" >&2; return 1
   fi
   if ! command -v apt-get >/dev/null; then
     echo "ffmpeg is required: install it with your package manager (e.g. 'brew install ffmpeg')" >&2; return 1
   fi
   echo "installing ffmpeg (Debian package)..." >&2
-  $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq ffmpeg >/dev/null
+  apt_install ffmpeg
 }
 
 # Where scripts keep state: pids, logs, data of the local servers.
@@ -88,10 +85,35 @@ ensure_nats() {
 
 running() { local f="$RUN_DIR/pids/$1.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
 
+# apt_get ARGS...: apt-get that waits for the package lock (another apt or
+# dpkg run: the test command installs in the background, the machine may run
+# its own) for up to 10 minutes instead of failing at once. Quiet unless it
+# fails for another reason.
+apt_get() {
+  local sudo="" log i
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  log=$(mktemp)
+  for i in $(seq 1 120); do
+    if $sudo env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=5 "$@" >"$log" 2>&1; then
+      rm -f "$log"; return 0
+    fi
+    if ! grep -qE 'Could not get lock|Unable to lock|Unable to acquire|is another process using it' "$log"; then
+      cat "$log" >&2; rm -f "$log"; return 1
+    fi
+    [ "$i" = 1 ] && echo "waiting for another package run to release the dpkg lock (up to 10 minutes)..." >&2
+    sleep 5
+  done
+  echo "apt-get $*: the dpkg lock stayed held for 10 minutes" >&2
+  cat "$log" >&2; rm -f "$log"; return 1
+}
+
+# apt_install PACKAGES...: Debian packages, after one `apt-get update` an hour
+# (the lists' age is the stamp, so parallel scripts do not each update).
 apt_install() {
-  local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  if [ -z "${APT_UPDATED:-}" ]; then $sudo apt-get update -qq >/dev/null; APT_UPDATED=1; fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+  if ! find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -60 2>/dev/null | grep -q .; then
+    apt_get update -qq || return 1
+  fi
+  apt_get install -y -qq "$@"
 }
 
 # ensure_prometheus installs Debian's prometheus (the server and promtool)
