@@ -221,11 +221,14 @@ build() {
     args+=(-v "$modcache/cache/download:/hostmod:ro" --build-arg "GOPROXY=file:///hostmod,$proxy")
   fi
   if [ "$COMPILE" = host ]; then
-    # The binary the Containerfile's compile stage makes (static, trimmed,
-    # stamped), built with the host's Go cache, which the tests have warmed.
-    local ctx=$IMG_DIR/ctx-tiktok
+    # The binary built as bin/tiktok is (stamped, stripped), with the host's
+    # Go cache, which the linters and bin/tiktok have filled: only a link.
+    # On a bookworm host the runtime image's libc is the host's; elsewhere
+    # the binary is static (a compile of its own).
+    local ctx=$IMG_DIR/ctx-tiktok cgo=0
+    [ "$(. /etc/os-release 2>/dev/null; echo "${VERSION_CODENAME:-}")" != bookworm ] || cgo=$(go env CGO_ENABLED)
     rm -rf "$ctx"; mkdir -p "$ctx/deploy"
-    (cd "$ROOT" && CGO_ENABLED=0 GOCACHE=$HOST_GOCACHE go build -trimpath -buildvcs=false \
+    (cd "$ROOT" && CGO_ENABLED=$cgo GOCACHE=$HOST_GOCACHE go build -buildvcs=false \
       -ldflags "-s -w -X tiktok/internal/buildinfo.Version=$version -X tiktok/internal/buildinfo.Commit=$commit" \
       -o "$ctx/tiktok" ./cmd/tiktok)
     "$ctx/tiktok" version >/dev/null
