@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"tiktok/app/demo"
+	"tiktok/domain/media"
 	"tiktok/gateway"
 	"tiktok/internal/admin"
 	"tiktok/internal/auth"
@@ -21,7 +22,6 @@ import (
 	"tiktok/internal/discovery"
 	"tiktok/internal/httpserver"
 	"tiktok/internal/logx"
-	"tiktok/internal/media"
 	"tiktok/internal/queue"
 	"tiktok/internal/rpc"
 	"tiktok/internal/tracing"
@@ -101,7 +101,7 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 		}
 		lns[name], book[name] = ln, ln.Addr().String()
 	}
-	clients, err := rpc.NewClients(cfg, book, rpc.EmbeddedRole)
+	clients, err := NewClients(cfg, book, rpc.EmbeddedRole)
 	if err != nil {
 		hln.Close()
 		return nil, err
@@ -152,11 +152,11 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 	// Connections that arrive meanwhile wait in the listen queue. A failed
 	// demo load is logged, not fatal: the system works without it.
 	if cfg.Demo {
-		if err := demo.Seed(ctx, clients, store); err != nil {
+		if err := demo.Seed(ctx, &demo.Clients{User: clients.User, Publish: clients.Publish}, store); err != nil {
 			logx.L().Error("demo set not loaded; serving without it", zap.Error(err))
 		}
 	}
-	gw := gateway.New(cfg, clients, sys.Tokens, store)
+	gw := gateway.New(cfg, clients.forGateway(), sys.Tokens, store)
 	gw.StreamChats(nc)
 	sys.http = httpserver.New(cfg, gw.Router())
 	sys.http.RegisterOnShutdown(gw.Close) // open chat streams end, so shutdown can finish

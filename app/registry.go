@@ -7,10 +7,9 @@ import (
 
 	"github.com/cloudwego/kitex/server"
 
+	"tiktok/domain/chatpush"
+	imedia "tiktok/domain/media"
 	"tiktok/internal/config"
-	imedia "tiktok/internal/media"
-	"tiktok/internal/push"
-	"tiktok/internal/rpc"
 	"tiktok/kitex_gen/comment/commentservice"
 	"tiktok/kitex_gen/favorite/favoriteservice"
 	"tiktok/kitex_gen/feed/feedservice"
@@ -43,10 +42,10 @@ type Role struct {
 // Registry lists every RPC service, in start order. It is the one list: the
 // binary's subcommands, the embedded mode, the scripts (`tiktok roles`) and
 // the tests all read it. A new service is its folder under service/, its IDL
-// (make gen) and one entry here (plus a field in rpc.Clients if other roles
+// (make gen) and one entry here (plus a field in Clients, app/clients.go, if other roles
 // call it).
 var Registry = []Role{
-	{Name: rpc.User, Port: 9101, Schema: user.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
+	{Name: User, Port: 9101, Schema: user.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
 		svc, err := user.NewService(d.DB, d.Cache, d.Config.PublicBase()+"/static/")
 		if err != nil {
 			return err
@@ -54,47 +53,47 @@ var Registry = []Role{
 		svc.BoundHashing(d.Config.Limits.PasswordHashes, d.Config.Limits.PasswordHashQueue)
 		return userservice.RegisterService(s, svc)
 	}},
-	{Name: rpc.Publish, Port: 9103, Schema: publish.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
+	{Name: Publish, Port: 9103, Schema: publish.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
 		svc := publish.NewService(d.DB, d.Cache, d.Storage)
 		svc.BoundMedia(imedia.New(imedia.LimitsFrom(d.Config)))
 		svc.LimitUploads(d.Config.Upload.DedupWindow, d.Config.Upload.DailyQuota)
 		svc.QueueJobs(d.Queue, d.Config.Upload.WaitReady)
 		return publishservice.RegisterService(s, svc)
 	}},
-	{Name: rpc.Feed, Port: 9102, Register: func(_ context.Context, s server.Server, d Deps) error {
+	{Name: Feed, Port: 9102, Register: func(_ context.Context, s server.Server, d Deps) error {
 		return feedservice.RegisterService(s, feed.NewService(d.Clients.Publish))
 	}},
-	{Name: rpc.Favorite, Port: 9104, Schema: favorite.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
+	{Name: Favorite, Port: 9104, Schema: favorite.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
 		svc, err := favorite.NewService(ctx, d.DB, d.Cache, d.Clients.Publish)
 		if err != nil {
 			return err
 		}
 		return favoriteservice.RegisterService(s, svc)
 	}},
-	{Name: rpc.Comment, Port: 9105, Schema: comment.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
+	{Name: Comment, Port: 9105, Schema: comment.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
 		svc, err := comment.NewService(ctx, d.DB, d.Cache, d.Clients.Publish)
 		if err != nil {
 			return err
 		}
 		return commentservice.RegisterService(s, svc)
 	}},
-	{Name: rpc.Relation, Port: 9106, Schema: relation.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
+	{Name: Relation, Port: 9106, Schema: relation.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
 		svc, err := relation.NewService(ctx, d.DB, d.Cache, d.Clients.User)
 		if err != nil {
 			return err
 		}
 		return relationservice.RegisterService(s, svc)
 	}},
-	{Name: rpc.Message, Port: 9107, Schema: message.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
+	{Name: Message, Port: 9107, Schema: message.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
 		svc := message.NewService(d.DB, d.Clients.User)
-		svc.Announce(push.NewPublisher(d.NATS, d.Config.Push.Subject)) // chat push (internal/push)
+		svc.Announce(chatpush.NewPublisher(d.NATS, d.Config.Push.Subject)) // chat push (domain/chatpush)
 		return messageservice.RegisterService(s, svc)
 	}},
 }
 
 // Worker is a role that is not an RPC service: it serves no calls and
 // registers nowhere; it works on the job queue, calling services as its own
-// role (rpc.Clients signed as Name). `tiktok <name>` runs it, `tiktok roles`
+// role (Clients signed as Name). `tiktok <name>` runs it, `tiktok roles`
 // lists it after the services (so scripts/cluster.sh starts it), and `tiktok
 // serve` runs each one in its process.
 type Worker struct {
@@ -107,7 +106,7 @@ type Worker struct {
 
 // Workers lists the roles that are not RPC services.
 var Workers = []Worker{
-	{Name: rpc.Media, AdminPort: 9208, Run: func(ctx context.Context, d Deps) {
+	{Name: Media, AdminPort: 9208, Run: func(ctx context.Context, d Deps) {
 		t := d.Config.Transcode
 		media.NewWorker(d.Queue, d.Clients.Publish, d.Storage, media.WorkerOptions{Workers: t.Workers,
 			KeepOriginal: d.Config.Upload.KeepOriginal, Limits: imedia.LimitsFrom(d.Config),

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"tiktok/domain/media"
 	"tiktok/gateway"
 	"tiktok/internal/admin"
 	"tiktok/internal/auth"
@@ -17,7 +18,6 @@ import (
 	"tiktok/internal/discovery"
 	"tiktok/internal/httpserver"
 	"tiktok/internal/logx"
-	"tiktok/internal/media"
 	"tiktok/internal/rpc"
 	"tiktok/internal/storage"
 	"tiktok/internal/tracing"
@@ -52,7 +52,7 @@ type proc struct {
 	role    string
 	admin   *admin.Server
 	disc    discovery.Discovery
-	clients *rpc.Clients
+	clients *Clients
 	store   storage.Storage
 	bus     *Bus
 	undo    []func()
@@ -86,7 +86,7 @@ func setup(ctx context.Context, cfg *config.Config, role string) (_ *proc, err e
 	if p.disc, err = Discovery(cfg); err != nil {
 		return nil, err
 	}
-	if p.clients, err = rpc.NewClients(cfg, p.disc, role); err != nil {
+	if p.clients, err = NewClients(cfg, p.disc, role); err != nil {
 		return nil, err
 	}
 	if p.store, err = NewStorage(cfg); err != nil {
@@ -214,7 +214,7 @@ func RunGateway(ctx context.Context, cfg *config.Config) error {
 		tokens.ShareRevocations(cfg.Redis.Addr, cfg.Redis.DB, cfg.Redis.Timeout)
 	}
 	defer tokens.Close()
-	gw := gateway.New(cfg, p.clients, tokens, p.store)
+	gw := gateway.New(cfg, p.clients.forGateway(), tokens, p.store)
 	gw.StreamChats(p.bus.NATS)
 	srv := httpserver.New(cfg, gw.Router())
 	srv.RegisterOnShutdown(gw.Close) // open chat streams end, so shutdown can finish
@@ -244,7 +244,7 @@ func RunGateway(ctx context.Context, cfg *config.Config) error {
 }
 
 // GatewayNeeds are the services the gateway's readiness checks.
-var GatewayNeeds = []string{rpc.User, rpc.Feed}
+var GatewayNeeds = []string{User, Feed}
 
 // natsCheck is ready while the bus's connection to NATS is up.
 func natsCheck(b *Bus) admin.Check {

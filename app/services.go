@@ -28,7 +28,7 @@ type Deps struct {
 	Config  *config.Config
 	DB      *gorm.DB
 	Cache   *cache.Cache
-	Clients *rpc.Clients
+	Clients *Clients
 	Storage storage.Storage
 	// NATS is the process's one connection to NATS (queue.Connect, or the
 	// embedded server's in serve), shared by every user of NATS in it: the
@@ -52,7 +52,7 @@ type Service struct {
 // only instance of each (the embedded mode): with no Redis configured it then
 // caches in memory, which only holds while no other process writes.
 func StartService(cfg *config.Config, name string, addr net.Addr, ln net.Listener, d discovery.Discovery,
-	clients *rpc.Clients, store storage.Storage, nc *nats.Conn, q *queue.Queue, oneProcess bool) (*Service, error) {
+	clients *Clients, store storage.Storage, nc *nats.Conn, q *queue.Queue, oneProcess bool) (*Service, error) {
 	def, ok := Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("unknown service %q", name)

@@ -11,7 +11,6 @@ import (
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
-	"tiktok/internal/rpc"
 )
 
 // Past http.max_in_flight a request waits at most http.max_wait, then is
@@ -23,7 +22,7 @@ func TestAdmissionRefusesPastTheBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.HTTP.MaxInFlight, cfg.HTTP.MaxWaiting, cfg.HTTP.MaxWait = 1, 4, 30*time.Millisecond
-	g := New(cfg, &rpc.Clients{}, auth.New([]byte("0123456789abcdef0123456789abcdef"), time.Hour), minioLike{})
+	g := New(cfg, &Clients{}, auth.New([]byte("0123456789abcdef0123456789abcdef"), time.Hour), minioLike{})
 	r := g.Router()
 	do := func(method, path string) (map[string]any, string) {
 		w := httptest.NewRecorder()

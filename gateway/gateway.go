@@ -17,36 +17,56 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
+	"tiktok/domain/chatpush"
 	"tiktok/gateway/compose"
 	"tiktok/internal/admission"
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
-	"tiktok/internal/push"
 	"tiktok/internal/rpc"
 	"tiktok/internal/storage"
 	"tiktok/internal/tracing"
+	"tiktok/kitex_gen/comment/commentservice"
+	"tiktok/kitex_gen/favorite/favoriteservice"
+	"tiktok/kitex_gen/feed/feedservice"
+	"tiktok/kitex_gen/message/messageservice"
+	"tiktok/kitex_gen/publish/publishservice"
+	"tiktok/kitex_gen/relation/relationservice"
+	"tiktok/kitex_gen/user/userservice"
 	"tiktok/web"
 )
 
+// Clients are the services the gateway calls: every one.
+type Clients struct {
+	User     userservice.Client
+	Feed     feedservice.Client
+	Publish  publishservice.Client
+	Favorite favoriteservice.Client
+	Comment  commentservice.Client
+	Relation relationservice.Client
+	Message  messageservice.Client
+}
+
 type Gateway struct {
 	cfg     *config.Config
-	rpc     *rpc.Clients
+	rpc     *Clients
 	tokens  *auth.Tokens
 	store   storage.Storage
 	compose *compose.Composer
 	limits  *limits
 	uploads *uploads
-	chats   *push.Hub // the chat streams (message_stream.go); nil: none
+	chats   *chatpush.Hub // the chat streams (message_stream.go); nil: none
 	// anonFeed is the anonymous first page of the feed, reused (feed.go).
 	anonFeed sharedPage
 	// gate is the admission control of the API's requests (admission.go).
 	gate *admission.Gate
 }
 
-func New(cfg *config.Config, clients *rpc.Clients, tokens *auth.Tokens, store storage.Storage) *Gateway {
-	g := &Gateway{cfg: cfg, rpc: clients, tokens: tokens, store: store, compose: compose.New(clients, cfg.Location())}
+func New(cfg *config.Config, clients *Clients, tokens *auth.Tokens, store storage.Storage) *Gateway {
+	c := clients
+	g := &Gateway{cfg: cfg, rpc: c, tokens: tokens, store: store, compose: compose.New(&compose.Clients{User: c.User,
+		Relation: c.Relation, Favorite: c.Favorite, Publish: c.Publish, Comment: c.Comment, Message: c.Message}, cfg.Location())}
 	tokens.Bind(g.bindToken) // a token acts only for its own, existing user (viewer.go)
 	g.uploads = newUploads(cfg)
 	g.gate = admission.New(cfg.HTTP.MaxInFlight, cfg.HTTP.MaxWaiting, cfg.HTTP.MaxWait)

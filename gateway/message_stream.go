@@ -12,17 +12,17 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/nats-io/nats.go"
 
+	"tiktok/domain/chatpush"
 	"tiktok/internal/auth"
 	"tiktok/internal/errno"
 	"tiktok/internal/metrics"
-	"tiktok/internal/push"
 )
 
 // StreamChats lets the gateway stream chats: it subscribes on nc to the
 // messages of the users with a stream open here. Without it the stream
 // endpoint answers 10010 and clients poll. Close ends the streams.
 func (g *Gateway) StreamChats(nc *nats.Conn) {
-	g.chats = push.NewHub(nc, push.OptionsFrom(g.cfg))
+	g.chats = chatpush.NewHub(nc, chatpush.OptionsFrom(g.cfg))
 }
 
 // Close ends the open chat streams (their clients poll, then reconnect to
@@ -68,7 +68,7 @@ func (g *Gateway) messageStream(c *gin.Context) {
 }
 
 // openStream authenticates the viewer and joins the hub.
-func (g *Gateway) openStream(c *gin.Context) (*push.Stream, string, error) {
+func (g *Gateway) openStream(c *gin.Context) (*chatpush.Stream, string, error) {
 	if _, ok := c.GetQuery("token"); ok {
 		// An EventSource cannot send headers, which is how a token ends up
 		// in a URL, and so in access logs and history: refused outright.
@@ -85,11 +85,11 @@ func (g *Gateway) openStream(c *gin.Context) (*push.Stream, string, error) {
 	switch {
 	case err == nil:
 		return s, outerToken(c), nil
-	case errors.Is(err, push.ErrUserBusy):
+	case errors.Is(err, chatpush.ErrUserBusy):
 		metrics.RateLimitRefusals.WithLabelValues("push_per_user").Inc()
 		c.Header("Retry-After", strconv.Itoa(retryUserBusy))
 		return nil, "", errno.New(errno.CodeRateLimited, "too many chat streams open, poll instead")
-	case errors.Is(err, push.ErrFull):
+	case errors.Is(err, chatpush.ErrFull):
 		metrics.RateLimitRefusals.WithLabelValues("push_connections").Inc()
 		c.Header("Retry-After", strconv.Itoa(retryFull))
 		return nil, "", errno.New(errno.CodeRateLimited, "too many chat streams open, poll instead")
@@ -100,7 +100,7 @@ func (g *Gateway) openStream(c *gin.Context) (*push.Stream, string, error) {
 
 // writeStream writes s's events until the stream ends, the client leaves,
 // its token stops being valid or the stream reaches push.max_age.
-func (g *Gateway) writeStream(c *gin.Context, s *push.Stream, token string) {
+func (g *Gateway) writeStream(c *gin.Context, s *chatpush.Stream, token string) {
 	p := g.cfg.Push
 	heartbeat, maxAge := p.Heartbeat, p.MaxAge
 	if heartbeat <= 0 {

@@ -9,19 +9,19 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"tiktok/domain/chatpush"
+	"tiktok/domain/chatpush/chatpushtest"
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
 	"tiktok/internal/httpserver"
-	"tiktok/internal/push"
-	"tiktok/internal/push/pushtest"
 )
 
 // streamGateway serves the stream endpoint alone, through the real HTTP
 // server and its timeouts (short ones, which a stream must outlive), on a
 // hub over the machine's NATS with a subject prefix of its own. shutdown
 // shuts the server down gracefully, as the roles do, within 5 s.
-func streamGateway(t *testing.T, set func(*config.Config)) (g *Gateway, base string, pub *push.Publisher, shutdown func() error) {
+func streamGateway(t *testing.T, set func(*config.Config)) (g *Gateway, base string, pub *chatpush.Publisher, shutdown func() error) {
 	t.Helper()
 	cfg, err := config.Load("")
 	if err != nil {
@@ -35,7 +35,7 @@ func streamGateway(t *testing.T, set func(*config.Config)) (g *Gateway, base str
 	if set != nil {
 		set(cfg)
 	}
-	nc, subject := pushtest.Connect(t)
+	nc, subject := chatpushtest.Connect(t)
 	cfg.Push.Subject = subject
 	g = &Gateway{cfg: cfg, tokens: auth.New([]byte("0123456789abcdef0123456789abcdef"), time.Hour)}
 	g.StreamChats(nc)
@@ -55,14 +55,14 @@ func streamGateway(t *testing.T, set func(*config.Config)) (g *Gateway, base str
 		return srv.Shutdown(ctx)
 	}
 	t.Cleanup(func() { shutdown() })
-	return g, "http://" + ln.Addr().String(), push.NewPublisher(nc, cfg.Push.Subject), shutdown
+	return g, "http://" + ln.Addr().String(), chatpush.NewPublisher(nc, cfg.Push.Subject), shutdown
 }
 
 // openStream opens a stream on base with token in the header and query in
 // the URL; a refusal fills the stream's Status.
-func openStream(t *testing.T, base, query, token string) *pushtest.Stream {
+func openStream(t *testing.T, base, query, token string) *chatpushtest.Stream {
 	t.Helper()
-	s, err := pushtest.Open(base+"/douyin/message/stream/?"+query, token)
+	s, err := chatpushtest.Open(base+"/douyin/message/stream/?"+query, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func openStream(t *testing.T, base, query, token string) *pushtest.Stream {
 }
 
 // want reads the next event, which must be named event ("ping": a heartbeat).
-func want(t *testing.T, s *pushtest.Stream, event string) pushtest.Event {
+func want(t *testing.T, s *chatpushtest.Stream, event string) chatpushtest.Event {
 	t.Helper()
 	e, err := s.Next(5*time.Second, event == "ping")
 	if err != nil {
@@ -99,9 +99,9 @@ func TestMessageStream(t *testing.T) {
 	}
 	// Past the server's read and write timeouts (300 ms): the stream lives on.
 	time.Sleep(500 * time.Millisecond)
-	m := push.Message{ID: 3, ToUserID: 7, FromUserID: 8, Content: "line one\nline two", CreateTime: 1700000000123}
+	m := chatpush.Message{ID: 3, ToUserID: 7, FromUserID: 8, Content: "line one\nline two", CreateTime: 1700000000123}
 	pub.Chat(m)
-	pub.Chat(push.Message{ID: 4, ToUserID: 8, FromUserID: 7, Content: "not for 7", CreateTime: 1700000000124})
+	pub.Chat(chatpush.Message{ID: 4, ToUserID: 8, FromUserID: 7, Content: "not for 7", CreateTime: 1700000000124})
 	e := want(t, s, "message")
 	if got, err := e.Message(); err != nil || got != m || e.ID != "1700000000123" {
 		t.Fatalf("event %+v (%v), want %+v with id its create_time", got, err, m)

@@ -16,13 +16,14 @@ import (
 	"github.com/cloudwego/kitex/client/callopt"
 	"go.uber.org/zap"
 
+	"tiktok/domain/media"
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
-	"tiktok/internal/media"
-	"tiktok/internal/rpc"
 	"tiktok/internal/storage"
 	"tiktok/kitex_gen/publish"
+	"tiktok/kitex_gen/publish/publishservice"
 	"tiktok/kitex_gen/user"
+	"tiktok/kitex_gen/user/userservice"
 )
 
 // Password of every demo user.
@@ -37,8 +38,14 @@ var set = []struct {
 	{"demo_carol", [][2]string{{"RGB test pattern", "rgbtestsrc"}, {"Cellular automaton", "cellauto"}}},
 }
 
+// Clients are the services the demo set is loaded through.
+type Clients struct {
+	User    userservice.Client
+	Publish publishservice.Client
+}
+
 // Seed loads the demo set when there are no videos yet.
-func Seed(ctx context.Context, c *rpc.Clients, store storage.Storage) error {
+func Seed(ctx context.Context, c *Clients, store storage.Storage) error {
 	r, err := c.Publish.ListBefore(ctx, &publish.ListBeforeRequest{BeforeMs: time.Now().UnixMilli() + 1, Limit: 1})
 	if err != nil {
 		return err
@@ -99,7 +106,7 @@ func Seed(ctx context.Context, c *rpc.Clients, store storage.Storage) error {
 	return nil
 }
 
-func account(ctx context.Context, c *rpc.Clients, name string) (int64, error) {
+func account(ctx context.Context, c *Clients, name string) (int64, error) {
 	r, err := c.User.Register(ctx, &user.RegisterRequest{Username: name, Password: Password})
 	if code, _ := errno.From(err); code == errno.CodeAlreadyExists {
 		r, err = c.User.Login(ctx, &user.LoginRequest{Username: name, Password: Password})
@@ -110,7 +117,7 @@ func account(ctx context.Context, c *rpc.Clients, name string) (int64, error) {
 	return r.UserId, nil
 }
 
-func publishFile(ctx context.Context, c *rpc.Clients, store storage.Storage, author int64, title, file string) error {
+func publishFile(ctx context.Context, c *Clients, store storage.Storage, author int64, title, file string) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err

@@ -24,10 +24,10 @@ import (
 	"gorm.io/gorm"
 
 	"tiktok/app"
+	"tiktok/domain/media"
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
 	"tiktok/internal/db"
-	"tiktok/internal/media"
 	"tiktok/service/comment"
 	"tiktok/service/favorite"
 	"tiktok/service/publish"

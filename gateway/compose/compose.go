@@ -6,25 +6,40 @@ import (
 
 	"go.uber.org/zap"
 
+	"tiktok/domain/records"
 	"tiktok/internal/errno"
 	"tiktok/internal/fanout"
 	"tiktok/internal/logx"
-	"tiktok/internal/records"
-	"tiktok/internal/rpc"
 	"tiktok/kitex_gen/base"
 	"tiktok/kitex_gen/comment"
+	"tiktok/kitex_gen/comment/commentservice"
 	"tiktok/kitex_gen/favorite"
+	"tiktok/kitex_gen/favorite/favoriteservice"
 	"tiktok/kitex_gen/message"
+	"tiktok/kitex_gen/message/messageservice"
+	"tiktok/kitex_gen/publish/publishservice"
 	"tiktok/kitex_gen/relation"
+	"tiktok/kitex_gen/relation/relationservice"
+	"tiktok/kitex_gen/user/userservice"
 )
 
+// Clients are the services a Composer calls.
+type Clients struct {
+	User     userservice.Client
+	Relation relationservice.Client
+	Favorite favoriteservice.Client
+	Publish  publishservice.Client
+	Comment  commentservice.Client
+	Message  messageservice.Client
+}
+
 type Composer struct {
-	c     *rpc.Clients
+	c     *Clients
 	users *records.Lookup[*base.UserInfo]
 	loc   *time.Location
 }
 
-func New(c *rpc.Clients, loc *time.Location) *Composer {
+func New(c *Clients, loc *time.Location) *Composer {
 	return &Composer{c: c, users: records.Users(c.User), loc: loc}
 }
 

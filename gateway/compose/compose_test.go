@@ -13,7 +13,7 @@ import (
 	"github.com/cloudwego/kitex/pkg/kerrors"
 
 	"tiktok/internal/errno"
-	"tiktok/internal/rpc"
+
 	"tiktok/kitex_gen/base"
 	"tiktok/kitex_gen/comment"
 	"tiktok/kitex_gen/comment/commentservice"
@@ -210,7 +210,7 @@ func (f fakeMessage) Latest(_ context.Context, r *base.ViewerIdsRequest, _ ...ca
 }
 
 func (w *world) composer(loc *time.Location) *Composer {
-	return New(&rpc.Clients{User: fakeUser{w: w}, Relation: fakeRelation{w: w}, Favorite: fakeFavorite{w: w},
+	return New(&Clients{User: fakeUser{w: w}, Relation: fakeRelation{w: w}, Favorite: fakeFavorite{w: w},
 		Publish: fakePublish{w: w}, Comment: fakeComment{w: w}, Message: fakeMessage{w: w}}, loc)
 }
 

@@ -140,7 +140,7 @@ type Config struct {
 	Services map[string]string `mapstructure:"services"`
 	Limits   Limits            `mapstructure:"limits"`
 
-	// Push is the chat push to the web client (internal/push, gateway).
+	// Push is the chat push to the web client (domain/chatpush, gateway).
 	Push struct {
 		Subject      string        `mapstructure:"subject"`
 		PerUser      int           `mapstructure:"per_user"`

@@ -66,18 +66,14 @@ const (
 // dependencies: the gateway calls every service, some services call others.
 // "tiktok" is the embedded mode's one process, which is every role at once.
 var callers = map[string][]string{
-	User:     {"gateway", Relation, Message},
-	Publish:  {"gateway", Feed, Favorite, Comment, Media},
-	Feed:     {"gateway"},
-	Favorite: {"gateway"},
-	Comment:  {"gateway"},
-	Relation: {"gateway"},
-	Message:  {"gateway"},
+	"user":     {"gateway", "relation", "message"},
+	"publish":  {"gateway", "feed", "favorite", "comment", "media"},
+	"feed":     {"gateway"},
+	"favorite": {"gateway"},
+	"comment":  {"gateway"},
+	"relation": {"gateway"},
+	"message":  {"gateway"},
 }
-
-// Media is the media role (`tiktok media`): not a service, a caller of
-// publish (it marks the videos it processed).
-const Media = "media"
 
 // EmbeddedRole is the caller role of `tiktok serve`, allowed to call every service.
 const EmbeddedRole = "tiktok"

@@ -13,19 +13,9 @@ import (
 	"github.com/cloudwego/kitex/pkg/serviceinfo"
 )
 
-// once are the methods whose call must not run twice: a second run would
-// post a comment or a message twice, delete or register again and answer
-// "not found" or "taken" to a call that succeeded, or publish twice.
-// Password checks are left out too: each costs a bounded hash.
-var once = map[string]map[string]bool{
-	Comment: {"Create": true, "Delete": true},
-	Message: {"Send": true},
-	Publish: {"CreateVideo": true},
-	User:    {"Register": true, "Login": true},
-}
-
 // retryPolicies retries once (the balancer picks again, so most often
-// another instance) the calls of svc's
+// another instance) the calls of info's methods but those in once (the
+// caller's list of those that must not run twice), that is of the
 // other methods (reads, and the idempotent like/unlike and follow/unfollow)
 // that failed on the connection: an instance leaving discovery has its
 // multiplexed connection closed by the caller with calls in flight on it
@@ -33,7 +23,7 @@ var once = map[string]map[string]bool{
 // still be running. Each attempt has the bound rpc.timeout; the retry is not
 // cut short by Kitex's MaxDurationMS, which made media serving fail on the
 // pods (context canceled) when set; bound is kept for that work.
-func retryPolicies(svc string, info *serviceinfo.ServiceInfo, bound time.Duration) client.Option {
+func retryPolicies(info *serviceinfo.ServiceInfo, once map[string]bool, bound time.Duration) client.Option {
 	fp := retry.NewFailurePolicyWithResultRetry(&retry.ShouldResultRetry{
 		NotRetryForTimeout: true,
 		ErrorRetryWithCtx:  func(_ context.Context, err error, _ rpcinfo.RPCInfo) bool { return connectionFailed(err) },
@@ -42,7 +32,7 @@ func retryPolicies(svc string, info *serviceinfo.ServiceInfo, bound time.Duratio
 	_ = bound
 	p := map[string]retry.Policy{}
 	for m := range info.Methods {
-		if !once[svc][m] {
+		if !once[m] {
 			p[m] = retry.BuildFailurePolicy(fp)
 		}
 	}

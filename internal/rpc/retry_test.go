@@ -7,11 +7,6 @@ import (
 	"github.com/cloudwego/kitex/pkg/kerrors"
 
 	"tiktok/internal/errno"
-	"tiktok/kitex_gen/comment/commentservice"
-	"tiktok/kitex_gen/favorite/favoriteservice"
-	"tiktok/kitex_gen/message/messageservice"
-	"tiktok/kitex_gen/publish/publishservice"
-	"tiktok/kitex_gen/user/userservice"
 )
 
 func TestConnectionFailed(t *testing.T) {
@@ -32,36 +27,4 @@ func TestConnectionFailed(t *testing.T) {
 			t.Errorf("connectionFailed(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}
-}
-
-// Every method is retried but those that must run once.
-func TestRetryCoversAllButOnce(t *testing.T) {
-	for svc, methods := range map[string][]string{
-		Comment:  methodNames(commentservice.NewServiceInfo().Methods),
-		Message:  methodNames(messageservice.NewServiceInfo().Methods),
-		Publish:  methodNames(publishservice.NewServiceInfo().Methods),
-		User:     methodNames(userservice.NewServiceInfo().Methods),
-		Favorite: methodNames(favoriteservice.NewServiceInfo().Methods),
-	} {
-		for m := range once[svc] {
-			found := false
-			for _, n := range methods {
-				found = found || n == m
-			}
-			if !found {
-				t.Errorf("once lists %s.%s, which the IDL does not have", svc, m)
-			}
-		}
-	}
-	if !once[Comment]["Create"] || !once[Message]["Send"] || once[Favorite]["Action"] {
-		t.Error("comment creation and message sending must run once; like/unlike is idempotent")
-	}
-}
-
-func methodNames[M any](m map[string]M) []string {
-	var n []string
-	for k := range m {
-		n = append(n, k)
-	}
-	return n
 }

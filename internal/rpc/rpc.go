@@ -1,4 +1,4 @@
-// Package rpc builds the Kitex clients and server options every role shares:
+// Package rpc is the Kitex transport every role shares, the options of its clients and servers:
 // TTHeader transport (carries business errors, the request id and the service
 // credential), bounded timeouts, logging of failed calls, and the credential
 // check that makes a server answer only the deployment's own roles
@@ -29,97 +29,59 @@ import (
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
 	"tiktok/internal/tracing"
-	"tiktok/kitex_gen/comment/commentservice"
-	"tiktok/kitex_gen/favorite/favoriteservice"
-	"tiktok/kitex_gen/feed/feedservice"
-	"tiktok/kitex_gen/message/messageservice"
-	"tiktok/kitex_gen/publish/publishservice"
-	"tiktok/kitex_gen/relation/relationservice"
-	"tiktok/kitex_gen/user/userservice"
 )
 
-// Service names, used for discovery and logs; the role registry
-// (app.Registry) lists the services, these name the ones Clients calls.
-const (
-	User     = "user"
-	Feed     = "feed"
-	Publish  = "publish"
-	Favorite = "favorite"
-	Comment  = "comment"
-	Relation = "relation"
-	Message  = "message"
-)
-
-// Clients holds one client per service; each role uses the ones it needs.
-type Clients struct {
-	User     userservice.Client
-	Feed     feedservice.Client
-	Publish  publishservice.Client
-	Favorite favoriteservice.Client
-	Comment  commentservice.Client
-	Relation relationservice.Client
-	Message  messageservice.Client
+// Caller makes the options of the Kitex clients of one calling role: the
+// credentials they carry name that role (see SignedBy). The composition
+// layer builds its typed clients with it.
+type Caller struct {
+	cfg  *config.Config
+	d    discovery.Discovery
+	role string
 }
 
-// NewClients makes clients for every service, calling as role caller (its
-// credentials say so; see callers). Kitex clients connect lazily, so a client
-// for a service that is down costs nothing until it is called.
-func NewClients(cfg *config.Config, d discovery.Discovery, caller string) (*Clients, error) {
+// NewCaller checks rpc.secret and the role's name, which goes into every
+// credential.
+func NewCaller(cfg *config.Config, d discovery.Discovery, role string) (*Caller, error) {
 	if err := CheckSecret(cfg); err != nil {
 		return nil, err
 	}
-	if !validRole(caller) {
-		return nil, fmt.Errorf("bad caller role %q", caller)
+	if !validRole(role) {
+		return nil, fmt.Errorf("bad caller role %q", role)
 	}
-	opts := func(svc string, info *serviceinfo.ServiceInfo) []client.Option {
-		o := []client.Option{retryPolicies(svc, info, cfg.RPC.Timeout), client.WithLoadBalancer(newBalancer())}
-		if cfg.Admin.Metrics {
-			o = append(o, client.WithMiddleware(clientMetrics(svc)))
-		}
-		o = append(o,
-			client.WithTransportProtocol(transport.TTHeader),
-			client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
-			SignedBy(cfg.RPC.Secret, caller, svc),
-			client.WithConnectTimeout(cfg.RPC.ConnectTimeout),
-			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: caller}),
-			client.WithMiddleware(callTimeout(cfg.RPC.Timeout)),
-			client.WithMiddleware(clientLog),
-		)
-		if cfg.RPC.MuxConnections > 0 {
-			o = append(o, client.WithMuxConnection(cfg.RPC.MuxConnections))
-		} else {
-			o = append(o, client.WithLongConnection(connpool.IdleConfig{MinIdlePerAddress: 2,
-				MaxIdlePerAddress: max(cfg.RPC.IdlePerAddress, 1), MaxIdleTimeout: time.Minute}))
-		}
-		if cfg.Tracing.Endpoint != "" {
-			o = append(o, client.WithMiddleware(tracing.ClientMiddleware))
-		}
-		return append(o, d.ClientOptions(svc)...)
+	return &Caller{cfg: cfg, d: d, role: role}, nil
+}
+
+// ClientOptions are the options of a client of service svc (its discovery
+// name), whose methods info lists. The methods in once are never retried: a
+// second run would act twice (see retryPolicies). Kitex clients connect
+// lazily, so a client for a service that is down costs nothing until it is
+// called.
+func (c *Caller) ClientOptions(svc string, info *serviceinfo.ServiceInfo, once map[string]bool) []client.Option {
+	cfg := c.cfg
+	o := []client.Option{retryPolicies(info, once, cfg.RPC.Timeout), client.WithLoadBalancer(newBalancer())}
+	if cfg.Admin.Metrics {
+		o = append(o, client.WithMiddleware(clientMetrics(svc)))
 	}
-	var c Clients
-	var err error
-	if c.User, err = userservice.NewClient(User, opts(User, userservice.NewServiceInfo())...); err != nil {
-		return nil, fmt.Errorf("user client: %w", err)
+	o = append(o,
+		client.WithTransportProtocol(transport.TTHeader),
+		client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
+		SignedBy(cfg.RPC.Secret, c.role, svc),
+		client.WithConnectTimeout(cfg.RPC.ConnectTimeout),
+		client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: c.role}),
+		client.WithMiddleware(callTimeout(cfg.RPC.Timeout)),
+		client.WithMiddleware(clientLog),
+	)
+	if cfg.RPC.MuxConnections > 0 {
+		o = append(o, client.WithMuxConnection(cfg.RPC.MuxConnections))
+	} else {
+		o = append(o, client.WithLongConnection(connpool.IdleConfig{MinIdlePerAddress: 2,
+			MaxIdlePerAddress: max(cfg.RPC.IdlePerAddress, 1), MaxIdleTimeout: time.Minute}))
 	}
-	if c.Feed, err = feedservice.NewClient(Feed, opts(Feed, feedservice.NewServiceInfo())...); err != nil {
-		return nil, fmt.Errorf("feed client: %w", err)
+	if cfg.Tracing.Endpoint != "" {
+		o = append(o, client.WithMiddleware(tracing.ClientMiddleware))
 	}
-	if c.Publish, err = publishservice.NewClient(Publish, opts(Publish, publishservice.NewServiceInfo())...); err != nil {
-		return nil, fmt.Errorf("publish client: %w", err)
-	}
-	if c.Favorite, err = favoriteservice.NewClient(Favorite, opts(Favorite, favoriteservice.NewServiceInfo())...); err != nil {
-		return nil, fmt.Errorf("favorite client: %w", err)
-	}
-	if c.Comment, err = commentservice.NewClient(Comment, opts(Comment, commentservice.NewServiceInfo())...); err != nil {
-		return nil, fmt.Errorf("comment client: %w", err)
-	}
-	if c.Relation, err = relationservice.NewClient(Relation, opts(Relation, relationservice.NewServiceInfo())...); err != nil {
-		return nil, fmt.Errorf("relation client: %w", err)
-	}
-	if c.Message, err = messageservice.NewClient(Message, opts(Message, messageservice.NewServiceInfo())...); err != nil {
-		return nil, fmt.Errorf("message client: %w", err)
-	}
-	return &c, nil
+	return append(o, c.d.ClientOptions(svc)...)
 }
 
 // ServerOptions are the options of every service's Kitex server. ln, when not

@@ -8,10 +8,10 @@ import (
 
 	"gorm.io/gorm"
 
+	"tiktok/domain/counter"
+	"tiktok/domain/records"
 	"tiktok/internal/cache"
-	"tiktok/internal/counter"
 	"tiktok/internal/errno"
-	"tiktok/internal/records"
 	"tiktok/internal/validate"
 	"tiktok/kitex_gen/base"
 	cpb "tiktok/kitex_gen/comment"

@@ -6,7 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"tiktok/internal/counter"
+	"tiktok/domain/counter"
 	"tiktok/internal/db"
 )
 

@@ -9,10 +9,10 @@ import (
 
 	"gorm.io/gorm"
 
+	"tiktok/domain/counter"
+	"tiktok/domain/records"
 	"tiktok/internal/cache"
-	"tiktok/internal/counter"
 	"tiktok/internal/errno"
-	"tiktok/internal/records"
 	"tiktok/kitex_gen/base"
 	fpb "tiktok/kitex_gen/favorite"
 	"tiktok/kitex_gen/publish/publishservice"

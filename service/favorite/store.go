@@ -7,7 +7,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"tiktok/internal/counter"
+	"tiktok/domain/counter"
 	"tiktok/internal/db"
 )
 

@@ -7,8 +7,8 @@ import (
 
 	"github.com/cloudwego/kitex/client/callopt"
 
-	"tiktok/internal/push"
-	"tiktok/internal/push/pushtest"
+	"tiktok/domain/chatpush"
+	"tiktok/domain/chatpush/chatpushtest"
 	"tiktok/internal/testdb"
 	"tiktok/kitex_gen/base"
 	mpb "tiktok/kitex_gen/message"
@@ -32,8 +32,8 @@ func (users) MGetUsers(_ context.Context, r *base.IdsRequest, _ ...callopt.Optio
 // A committed Send is announced to its recipient, once, with the id and
 // time the chat's polls return; a refused one is not announced.
 func TestSendAnnouncesToTheRecipient(t *testing.T) {
-	nc, subj := pushtest.Connect(t)
-	hub := push.NewHub(nc, push.Options{Subject: subj, PerUser: 1, Total: 4, Buffer: 8})
+	nc, subj := chatpushtest.Connect(t)
+	hub := chatpush.NewHub(nc, chatpush.Options{Subject: subj, PerUser: 1, Total: 4, Buffer: 8})
 	defer hub.Close()
 	ctx := context.Background()
 	bob, err := hub.Join(ctx, 2)
@@ -48,7 +48,7 @@ func TestSendAnnouncesToTheRecipient(t *testing.T) {
 	defer alice.Leave()
 
 	s := NewService(testdb.Open(t, "message", Schema), users{})
-	s.Announce(push.NewPublisher(nc, subj))
+	s.Announce(chatpush.NewPublisher(nc, subj))
 	if _, err := s.Send(ctx, &mpb.SendRequest{FromUserId: 1, ToUserId: 2, Content: "hello <b>"}); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestSendAnnouncesToTheRecipient(t *testing.T) {
 		t.Fatalf("chat: %v %v", chat, err)
 	}
 	m := chat.Messages[0]
-	want := push.Message{ID: m.Id, ToUserID: 2, FromUserID: 1, Content: "hello <b>", CreateTime: m.CreateTime}
+	want := chatpush.Message{ID: m.Id, ToUserID: 2, FromUserID: 1, Content: "hello <b>", CreateTime: m.CreateTime}
 	select {
 	case got := <-bob.Events():
 		if got != want {

@@ -8,9 +8,9 @@ import (
 	"go.uber.org/zap"
 	"gorm.io/gorm"
 
+	"tiktok/domain/chatpush"
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
-	"tiktok/internal/push"
 	"tiktok/internal/validate"
 	"tiktok/kitex_gen/base"
 	mpb "tiktok/kitex_gen/message"
@@ -21,7 +21,7 @@ import (
 type Service struct {
 	st   *store
 	user userservice.Client
-	push *push.Publisher // nil: no chat push
+	push *chatpush.Publisher // nil: no chat push
 }
 
 var _ mpb.MessageService = (*Service)(nil)
@@ -33,7 +33,7 @@ func NewService(db *gorm.DB, u userservice.Client) *Service {
 // Announce makes Send announce each message to its recipient's gateways
 // once it is committed (docs/ARCHITECTURE.md, Chat push). The service is
 // the one place every send passes, whichever gateway or caller made it.
-func (s *Service) Announce(p *push.Publisher) { s.push = p }
+func (s *Service) Announce(p *chatpush.Publisher) { s.push = p }
 
 func (s *Service) Send(ctx context.Context, req *mpb.SendRequest) (*base.Empty, error) {
 	from, to, content := req.FromUserId, req.ToUserId, req.Content
@@ -63,7 +63,7 @@ func (s *Service) Send(ctx context.Context, req *mpb.SendRequest) (*base.Empty, 
 	// After the commit, with the message's id and time: a client that sees
 	// the event finds the same message through its polls. Not announced is
 	// only late: the recipient's next poll brings it.
-	err = s.push.Chat(push.Message{ID: m.ID, ToUserID: to, FromUserID: from, Content: content, CreateTime: m.CreateTime})
+	err = s.push.Chat(chatpush.Message{ID: m.ID, ToUserID: to, FromUserID: from, Content: content, CreateTime: m.CreateTime})
 	if err != nil {
 		logx.Ctx(ctx).Warn("chat push: message not announced", zap.Int64("message_id", m.ID), zap.Error(err))
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"tiktok/domain/media/mediatest"
 	"tiktok/internal/errno"
-	"tiktok/internal/media/mediatest"
 	"tiktok/internal/metrics"
 	"tiktok/internal/queue"
 	"tiktok/internal/storage"

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"tiktok/internal/media"
+	"tiktok/domain/media"
 	"tiktok/internal/storage"
 )
 

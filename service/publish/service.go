@@ -13,10 +13,10 @@ import (
 	"go.uber.org/zap"
 	"gorm.io/gorm"
 
+	"tiktok/domain/media"
 	"tiktok/internal/cache"
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
-	"tiktok/internal/media"
 	"tiktok/internal/metrics"
 	"tiktok/internal/queue"
 	"tiktok/internal/storage"

@@ -9,8 +9,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"tiktok/domain/counter"
 	"tiktok/internal/cache"
-	"tiktok/internal/counter"
 	"tiktok/internal/errno"
 	"tiktok/kitex_gen/base"
 	rpb "tiktok/kitex_gen/relation"

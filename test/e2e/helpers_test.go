@@ -22,11 +22,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"tiktok/app"
+	"tiktok/domain/media"
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
 	"tiktok/internal/db"
 	"tiktok/internal/logx"
-	"tiktok/internal/media"
 	"tiktok/internal/queue"
 	"tiktok/internal/storage"
 )

@@ -6,16 +6,16 @@ import (
 	"testing"
 	"time"
 
+	"tiktok/domain/chatpush"
+	"tiktok/domain/chatpush/chatpushtest"
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
-	"tiktok/internal/push"
-	"tiktok/internal/push/pushtest"
 )
 
 // openStream opens token's chat stream on base (the token in the header).
-func openStream(t *testing.T, base, token string) *pushtest.Stream {
+func openStream(t *testing.T, base, token string) *chatpushtest.Stream {
 	t.Helper()
-	s, err := pushtest.Open(base+"/douyin/message/stream/", token)
+	s, err := chatpushtest.Open(base+"/douyin/message/stream/", token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func openStream(t *testing.T, base, token string) *pushtest.Stream {
 }
 
 // nextMessage is s's next event, which must be a message, within 15 s.
-func nextMessage(t *testing.T, s *pushtest.Stream) push.Message {
+func nextMessage(t *testing.T, s *chatpushtest.Stream) chatpush.Message {
 	t.Helper()
 	e, err := s.Next(15*time.Second, false)
 	if err != nil || e.Name != "message" {
@@ -44,13 +44,13 @@ func nextMessage(t *testing.T, s *pushtest.Stream) push.Message {
 
 // pushed reads n messages of s, then listens for quiet more: nothing else
 // may come (a duplicate would).
-func pushed(t *testing.T, s *pushtest.Stream, n int, quiet time.Duration) []push.Message {
+func pushed(t *testing.T, s *chatpushtest.Stream, n int, quiet time.Duration) []chatpush.Message {
 	t.Helper()
-	var out []push.Message
+	var out []chatpush.Message
 	for len(out) < n {
 		out = append(out, nextMessage(t, s))
 	}
-	if e, err := s.Next(quiet, false); err != pushtest.ErrTimeout {
+	if e, err := s.Next(quiet, false); err != chatpushtest.ErrTimeout {
 		t.Fatalf("after %d messages: %+v %v", n, e, err)
 	}
 	return out
@@ -93,7 +93,7 @@ func TestChatPush(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name     string
-		got      []push.Message
+		got      []chatpush.Message
 		from, to int64
 		sender   string
 	}{{"a", toA, bID, aID, "b"}, {"b", toB, aID, bID, "a"}} {
@@ -139,7 +139,7 @@ func TestChatPush(t *testing.T) {
 		}
 		held[m.ID] = 1
 	}
-	if ev, err := sb.Next(500*time.Millisecond, false); err != pushtest.ErrTimeout {
+	if ev, err := sb.Next(500*time.Millisecond, false); err != chatpushtest.ErrTimeout {
 		t.Fatalf("after the last message: %+v %v", ev, err)
 	}
 	all := e.must(e.get("/douyin/message/chat/", kv("token", b, "to_user_id", aID))).list("message_list")
@@ -172,7 +172,7 @@ func TestChatPushRefusals(t *testing.T) {
 		{"forged token", "", "forged.token.here", errno.CodeUnauthorized},
 		{"token in the URL", "?token=" + a, "", errno.CodeBadParam},
 	} {
-		s, err := pushtest.Open(e.url+"/douyin/message/stream/"+c.query, c.token)
+		s, err := chatpushtest.Open(e.url+"/douyin/message/stream/"+c.query, c.token)
 		if err != nil {
 			t.Fatal(err)
 		}

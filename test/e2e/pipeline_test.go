@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"tiktok/domain/media/mediatest"
 	"tiktok/internal/errno"
-	"tiktok/internal/media/mediatest"
 )
 
 // The video pipeline (docs/ARCHITECTURE.md): a publish is a job for the

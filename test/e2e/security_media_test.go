@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"tiktok/domain/media"
+	"tiktok/domain/media/mediatest"
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
-	"tiktok/internal/media"
-	"tiktok/internal/media/mediatest"
 )
 
 // Issue 13, finding 3: every file that was accepted (or cost 1 GB to refuse)

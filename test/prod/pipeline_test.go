@@ -19,9 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"tiktok/domain/media/mediatest"
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
-	"tiktok/internal/media/mediatest"
 	"tiktok/internal/queue"
 	"tiktok/internal/storage"
 )

@@ -25,9 +25,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"tiktok/domain/media"
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
-	"tiktok/internal/media"
 )
 
 var (

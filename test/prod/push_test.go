@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"tiktok/internal/push/pushtest"
+	"tiktok/domain/chatpush/chatpushtest"
 )
 
 // secondGateway is the address of the second gateway instance the tests
@@ -46,8 +46,8 @@ func TestChatPushAcrossGateways(t *testing.T) {
 	other := startGateway2(t)
 	aID, a := register(t, base, "pusher")
 	bID, b := register(t, other, "pushed")
-	open := func(gw, token string) *pushtest.Stream {
-		s, err := pushtest.Open(gw+"/douyin/message/stream/", token)
+	open := func(gw, token string) *chatpushtest.Stream {
+		s, err := chatpushtest.Open(gw+"/douyin/message/stream/", token)
 		if err != nil || s.Refused() {
 			t.Fatalf("stream on %s: %v %+v", gw, err, s)
 		}
@@ -61,7 +61,7 @@ func TestChatPushAcrossGateways(t *testing.T) {
 	for _, c := range []struct {
 		via, token string
 		from, to   int64
-		stream     *pushtest.Stream
+		stream     *chatpushtest.Stream
 	}{{base, a, aID, bID, sb}, {other, b, bID, aID, sa}} {
 		content := fmt.Sprintf("from %d via %s", c.from, c.via)
 		start := time.Now()
@@ -79,7 +79,7 @@ func TestChatPushAcrossGateways(t *testing.T) {
 			t.Fatalf("pushed %+v (%v), want %q", m, err, content)
 		}
 		t.Logf("%q pushed across gateways in %v", content, time.Since(start).Round(time.Millisecond))
-		if e, err := c.stream.Next(time.Second, false); err != pushtest.ErrTimeout {
+		if e, err := c.stream.Next(time.Second, false); err != chatpushtest.ErrTimeout {
 			t.Fatalf("after %q: %+v %v", content, e, err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cloudwego/kitex/pkg/transmeta"
 	"github.com/cloudwego/kitex/transport"
 
+	"tiktok/app"
 	"tiktok/internal/errno"
 	"tiktok/internal/rpc"
 	"tiktok/kitex_gen/message"
@@ -39,14 +40,14 @@ func TestRPCRequiresCredential(t *testing.T) {
 	if r.code() != 0 {
 		t.Fatalf("send: %v", r)
 	}
-	addr := cfg.ServiceAddr(rpc.Message, 9107)
+	addr := cfg.ServiceAddr(app.Message, 9107)
 	chat := func(o ...client.Option) (*message.ChatResponse, error) {
 		opts := []client.Option{client.WithHostPorts(addr), client.WithTransportProtocol(transport.TTHeader),
 			client.WithMetaHandler(transmeta.ClientTTHeaderHandler), client.WithRPCTimeout(5 * time.Second)}
 		if cfg.RPC.MuxConnections > 0 {
 			opts = append(opts, client.WithMuxConnection(1))
 		}
-		c, err := messageservice.NewClient(rpc.Message, append(opts, o...)...)
+		c, err := messageservice.NewClient(app.Message, append(opts, o...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,16 +55,16 @@ func TestRPCRequiresCredential(t *testing.T) {
 	}
 	for name, o := range map[string][]client.Option{
 		"no credential":       nil,
-		"wrong key":           {rpc.SignedBy(rpc.NewSecret(), "gateway", rpc.Message)},
-		"credential for user": {rpc.SignedBy(secret, "gateway", rpc.User)},
-		"role not allowed":    {rpc.SignedBy(secret, rpc.Relation, rpc.Message)},
+		"wrong key":           {rpc.SignedBy(rpc.NewSecret(), "gateway", app.Message)},
+		"credential for user": {rpc.SignedBy(secret, "gateway", app.User)},
+		"role not allowed":    {rpc.SignedBy(secret, app.Relation, app.Message)},
 	} {
 		resp, err := chat(o...)
 		if err == nil || len(resp.GetMessages()) != 0 || !strings.Contains(err.Error(), "credential refused") {
 			t.Errorf("%s: got %v, %v; want a refusal", name, resp.GetMessages(), err)
 		}
 	}
-	resp, err := chat(rpc.SignedBy(secret, "gateway", rpc.Message))
+	resp, err := chat(rpc.SignedBy(secret, "gateway", app.Message))
 	if err != nil || len(resp.GetMessages()) != 1 || resp.Messages[0].Content != "private" {
 		t.Fatalf("with the deployment's credential: %v, %v", resp.GetMessages(), err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	mtool "tiktok/internal/media"
+	mtool "tiktok/domain/media"
 	"tiktok/internal/metrics"
 	"tiktok/internal/queue"
 	"tiktok/internal/storage"

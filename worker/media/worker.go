@@ -27,9 +27,9 @@ import (
 	"github.com/cloudwego/kitex/client/callopt"
 	"go.uber.org/zap"
 
+	mtool "tiktok/domain/media"
 	"tiktok/internal/errno"
 	"tiktok/internal/logx"
-	mtool "tiktok/internal/media"
 	"tiktok/internal/queue"
 	"tiktok/internal/storage"
 	ppb "tiktok/kitex_gen/publish"

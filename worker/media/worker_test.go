@@ -17,8 +17,8 @@ import (
 	"github.com/cloudwego/kitex/client/callopt"
 	"github.com/nats-io/nats.go/jetstream"
 
-	mtool "tiktok/internal/media"
-	"tiktok/internal/media/mediatest"
+	mtool "tiktok/domain/media"
+	"tiktok/domain/media/mediatest"
 	"tiktok/internal/queue"
 	"tiktok/internal/storage"
 	ppb "tiktok/kitex_gen/publish"

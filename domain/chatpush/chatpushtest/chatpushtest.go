@@ -1,7 +1,7 @@
-// Package pushtest reads the gateway's chat stream (GET
+// Package chatpushtest reads the gateway's chat stream (GET
 // /douyin/message/stream/) the way the web client does, and connects tests
 // to the machine's NATS.
-package pushtest
+package chatpushtest
 
 import (
 	"bufio"
@@ -16,7 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"tiktok/internal/push"
+	"tiktok/domain/chatpush"
 	"tiktok/internal/testenv"
 )
 
@@ -43,8 +43,8 @@ type Event struct {
 }
 
 // Message decodes a message event's data.
-func (e Event) Message() (push.Message, error) {
-	var m push.Message
+func (e Event) Message() (chatpush.Message, error) {
+	var m chatpush.Message
 	err := json.Unmarshal([]byte(e.Data), &m)
 	return m, err
 }

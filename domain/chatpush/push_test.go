@@ -1,4 +1,4 @@
-package push_test
+package chatpush_test
 
 import (
 	"context"
@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"tiktok/internal/push"
-	"tiktok/internal/push/pushtest"
+	"tiktok/domain/chatpush"
+	"tiktok/domain/chatpush/chatpushtest"
 )
 
-func recv(t *testing.T, s *push.Stream) push.Message {
+func recv(t *testing.T, s *chatpush.Stream) chatpush.Message {
 	t.Helper()
 	select {
 	case m := <-s.Events():
@@ -20,10 +20,10 @@ func recv(t *testing.T, s *push.Stream) push.Message {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no event within 5 s")
 	}
-	return push.Message{}
+	return chatpush.Message{}
 }
 
-func none(t *testing.T, s *push.Stream, wait time.Duration) {
+func none(t *testing.T, s *chatpush.Stream, wait time.Duration) {
 	t.Helper()
 	select {
 	case m := <-s.Events():
@@ -33,9 +33,9 @@ func none(t *testing.T, s *push.Stream, wait time.Duration) {
 }
 
 func TestPublishedMessageReachesEachStreamOfItsRecipientOnce(t *testing.T) {
-	nc, subj := pushtest.Connect(t)
-	pubConn, _ := pushtest.Connect(t) // the message service's own connection
-	h := push.NewHub(nc, push.Options{Subject: subj, PerUser: 4, Total: 10, Buffer: 8})
+	nc, subj := chatpushtest.Connect(t)
+	pubConn, _ := chatpushtest.Connect(t) // the message service's own connection
+	h := chatpush.NewHub(nc, chatpush.Options{Subject: subj, PerUser: 4, Total: 10, Buffer: 8})
 	defer h.Close()
 	ctx := context.Background()
 	a1, err := h.Join(ctx, 7)
@@ -54,12 +54,12 @@ func TestPublishedMessageReachesEachStreamOfItsRecipientOnce(t *testing.T) {
 	}
 	defer b.Leave()
 
-	p := push.NewPublisher(pubConn, subj)
-	want := push.Message{ID: 1, ToUserID: 7, FromUserID: 8, Content: "hi\nthere <b>", CreateTime: 1700000000123}
+	p := chatpush.NewPublisher(pubConn, subj)
+	want := chatpush.Message{ID: 1, ToUserID: 7, FromUserID: 8, Content: "hi\nthere <b>", CreateTime: 1700000000123}
 	if err := p.Chat(want); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []*push.Stream{a1, a2} {
+	for _, s := range []*chatpush.Stream{a1, a2} {
 		if got := recv(t, s); got != want {
 			t.Fatalf("got %+v, want %+v", got, want)
 		}
@@ -73,8 +73,8 @@ func TestPublishedMessageReachesEachStreamOfItsRecipientOnce(t *testing.T) {
 }
 
 func TestBounds(t *testing.T) {
-	nc, subj := pushtest.Connect(t)
-	h := push.NewHub(nc, push.Options{Subject: subj, PerUser: 2, Total: 3, Buffer: 1})
+	nc, subj := chatpushtest.Connect(t)
+	h := chatpush.NewHub(nc, chatpush.Options{Subject: subj, PerUser: 2, Total: 3, Buffer: 1})
 	defer h.Close()
 	ctx := context.Background()
 	a1, _ := h.Join(ctx, 1)
@@ -82,14 +82,14 @@ func TestBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Join(ctx, 1); !errors.Is(err, push.ErrUserBusy) {
+	if _, err := h.Join(ctx, 1); !errors.Is(err, chatpush.ErrUserBusy) {
 		t.Fatalf("third stream of one user: %v, want ErrUserBusy", err)
 	}
 	b, err := h.Join(ctx, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Join(ctx, 3); !errors.Is(err, push.ErrFull) {
+	if _, err := h.Join(ctx, 3); !errors.Is(err, chatpush.ErrFull) {
 		t.Fatalf("past the total: %v, want ErrFull", err)
 	}
 	a1.Leave()
@@ -105,16 +105,16 @@ func TestBounds(t *testing.T) {
 }
 
 func TestSlowReaderIsEndedNotWaitedFor(t *testing.T) {
-	nc, subj := pushtest.Connect(t)
-	h := push.NewHub(nc, push.Options{Subject: subj, PerUser: 2, Total: 2, Buffer: 2})
+	nc, subj := chatpushtest.Connect(t)
+	h := chatpush.NewHub(nc, chatpush.Options{Subject: subj, PerUser: 2, Total: 2, Buffer: 2})
 	defer h.Close()
 	slow, err := h.Join(context.Background(), 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := push.NewPublisher(nc, subj)
+	p := chatpush.NewPublisher(nc, subj)
 	for i := int64(1); i <= 3; i++ {
-		p.Chat(push.Message{ID: i, ToUserID: 5, FromUserID: 6, Content: "x", CreateTime: i})
+		p.Chat(chatpush.Message{ID: i, ToUserID: 5, FromUserID: 6, Content: "x", CreateTime: i})
 	}
 	select {
 	case <-slow.Ended():
@@ -130,25 +130,25 @@ func TestSlowReaderIsEndedNotWaitedFor(t *testing.T) {
 }
 
 func TestMalformedAndMisaddressedEventsDropped(t *testing.T) {
-	nc, subj := pushtest.Connect(t)
-	h := push.NewHub(nc, push.Options{Subject: subj, PerUser: 1, Total: 1, Buffer: 4})
+	nc, subj := chatpushtest.Connect(t)
+	h := chatpush.NewHub(nc, chatpush.Options{Subject: subj, PerUser: 1, Total: 1, Buffer: 4})
 	defer h.Close()
 	s, err := h.Join(context.Background(), 5)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Leave()
-	nc.Publish(push.Subject(subj, 5), []byte("not json"))
-	nc.Publish(push.Subject(subj, 5), []byte(`{"id":1,"to_user_id":6,"from_user_id":5,"content":"x","create_time":1}`))
-	push.NewPublisher(nc, subj).Chat(push.Message{ID: 2, ToUserID: 5, FromUserID: 6, Content: "ok", CreateTime: 2})
+	nc.Publish(chatpush.Subject(subj, 5), []byte("not json"))
+	nc.Publish(chatpush.Subject(subj, 5), []byte(`{"id":1,"to_user_id":6,"from_user_id":5,"content":"x","create_time":1}`))
+	chatpush.NewPublisher(nc, subj).Chat(chatpush.Message{ID: 2, ToUserID: 5, FromUserID: 6, Content: "ok", CreateTime: 2})
 	if m := recv(t, s); m.ID != 2 {
 		t.Fatalf("got %+v, want only the well-formed message", m)
 	}
 }
 
 func TestLinkLostEndsStreamsAndRefusesNew(t *testing.T) {
-	nc, subj := pushtest.Connect(t)
-	h := push.NewHub(nc, push.Options{Subject: subj, PerUser: 1, Total: 1, Buffer: 1})
+	nc, subj := chatpushtest.Connect(t)
+	h := chatpush.NewHub(nc, chatpush.Options{Subject: subj, PerUser: 1, Total: 1, Buffer: 1})
 	defer h.Close()
 	s, err := h.Join(context.Background(), 5)
 	if err != nil {
@@ -163,37 +163,37 @@ func TestLinkLostEndsStreamsAndRefusesNew(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("streams outlived the NATS link")
 	}
-	if _, err := h.Join(context.Background(), 6); !errors.Is(err, push.ErrUnavailable) {
+	if _, err := h.Join(context.Background(), 6); !errors.Is(err, chatpush.ErrUnavailable) {
 		t.Fatalf("join without a link: %v, want ErrUnavailable", err)
 	}
 }
 
 func TestCloseEndsStreams(t *testing.T) {
-	nc, subj := pushtest.Connect(t)
-	h := push.NewHub(nc, push.Options{Subject: subj, PerUser: 1, Total: 1, Buffer: 1})
+	nc, subj := chatpushtest.Connect(t)
+	h := chatpush.NewHub(nc, chatpush.Options{Subject: subj, PerUser: 1, Total: 1, Buffer: 1})
 	s, err := h.Join(context.Background(), 5)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.Close()
 	<-s.Ended()
-	if _, err := h.Join(context.Background(), 5); !errors.Is(err, push.ErrUnavailable) {
+	if _, err := h.Join(context.Background(), 5); !errors.Is(err, chatpush.ErrUnavailable) {
 		t.Fatalf("join after Close: %v", err)
 	}
 	h.Close()
 }
 
 func TestWithoutNATS(t *testing.T) {
-	h := push.NewHub(nil, push.Options{})
+	h := chatpush.NewHub(nil, chatpush.Options{})
 	defer h.Close()
-	if _, err := h.Join(context.Background(), 1); !errors.Is(err, push.ErrUnavailable) {
+	if _, err := h.Join(context.Background(), 1); !errors.Is(err, chatpush.ErrUnavailable) {
 		t.Fatalf("join without a connection: %v", err)
 	}
-	var p *push.Publisher
-	if err := p.Chat(push.Message{ID: 1, ToUserID: 1}); err != nil {
+	var p *chatpush.Publisher
+	if err := p.Chat(chatpush.Message{ID: 1, ToUserID: 1}); err != nil {
 		t.Fatalf("a nil publisher: %v", err)
 	}
-	if err := push.NewPublisher(nil, "").Chat(push.Message{ID: 1, ToUserID: 1}); err != nil {
+	if err := chatpush.NewPublisher(nil, "").Chat(chatpush.Message{ID: 1, ToUserID: 1}); err != nil {
 		t.Fatalf("a publisher without a connection: %v", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"tiktok/internal/media/mediatest"
+	"tiktok/domain/media/mediatest"
 )
 
 // streamsOf is ffprobe's view of a file: each stream's codec, size and frame

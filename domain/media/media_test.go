@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"tiktok/domain/media/mediatest"
 	"tiktok/internal/config"
-	"tiktok/internal/media/mediatest"
 )
 
 func TestProbeAndCover(t *testing.T) {

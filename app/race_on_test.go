@@ -1,6 +1,6 @@
 //go:build race
 
-package rpc
+package app
 
 // raceOn: Kitex's multiplexed transport trips the race detector (benign
 // stores in its connection slots, see docs/OPERATIONS.md), so the tests keep

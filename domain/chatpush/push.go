@@ -1,4 +1,4 @@
-// Package push carries chat messages to the browsers of their recipients as
+// Package chatpush carries chat messages to the browsers of their recipients as
 // they are sent: the message service announces each committed message on a
 // NATS subject of its recipient (Publisher), and every gateway instance
 // subscribes, for each user with a stream open on it, to that user's subject
@@ -6,7 +6,7 @@
 // once and best effort (core NATS, no replay): the chat's polling path stays
 // the record, and a client catches up through it whenever its stream
 // (re)starts, so a lost event is late, never missing.
-package push
+package chatpush
 
 import (
 	"encoding/json"
