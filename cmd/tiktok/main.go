@@ -83,7 +83,7 @@ func main() {
 		return cfg, nil
 	}
 
-	var httpAddr, dataDir string
+	var httpAddr, adminAddr, dataDir string
 	var demoOn bool
 	serve := &cobra.Command{
 		Use:   "serve",
@@ -95,6 +95,9 @@ func main() {
 			}
 			if cmd.Flags().Changed("http") {
 				cfg.HTTP.Addr = httpAddr
+			}
+			if cmd.Flags().Changed("admin") {
+				cfg.Admin.Addr = adminAddr
 			}
 			if cmd.Flags().Changed("data") {
 				cfg.DataDir = dataDir
@@ -121,6 +124,7 @@ func main() {
 		},
 	}
 	serve.Flags().StringVar(&httpAddr, "http", "127.0.0.1:8080", "address of the HTTP gateway")
+	serve.Flags().StringVar(&adminAddr, "admin", fmt.Sprintf("127.0.0.1:%d", app.GatewayAdminPort), `address of the admin listener (/healthz, /readyz, /metrics); "off": none`)
 	serve.Flags().StringVar(&dataDir, "data", "./data", "folder for the database files, media and generated key")
 	serve.Flags().BoolVar(&demoOn, "demo", true, "load the demo set into an empty database")
 	root.AddCommand(serve)
