@@ -15,7 +15,7 @@ gen:
 	go mod tidy
 
 build:
-	go build -o bin/tiktok ./cmd/tiktok
+	bash -c '. scripts/lib.sh && build_tiktok'
 
 run:
 	bash scripts/run.sh

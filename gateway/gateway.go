@@ -93,7 +93,8 @@ func (g *Gateway) Router() *gin.Engine {
 	if g.cfg.Admin.Metrics {
 		r.Use(observe)
 	}
-	r.Use(requestID, accessLog, gin.CustomRecovery(func(c *gin.Context, p any) {
+	// Gin writes a panic's stack itself, in red: plain off a terminal.
+	r.Use(requestID, accessLog, gin.CustomRecoveryWithWriter(logx.Stderr(), func(c *gin.Context, p any) {
 		logx.Ctx(c.Request.Context()).Error("panic", zap.Any("panic", p))
 		reply(c, &Status{}, errno.Internal())
 	}))

@@ -32,7 +32,7 @@ warm=5 dur=20 seedflag="" scale=${BENCH_SCALE:-100} fault_dur=40
 if [ "$smoke" = "--smoke" ]; then warm=1 dur=3 seedflag="--small" scale=${BENCH_SCALE:-2} fault_dur=12; fi
 command -v wrk >/dev/null || { echo "installing wrk..." >&2; apt_install wrk; }
 ensure_ffmpeg
-go build -o bin/tiktok ./cmd/tiktok
+build_tiktok
 go build -o bin/ginceiling ./cmd/ginceiling
 go build -o bin/benchpublish ./cmd/benchpublish
 go build -o bin/benchlike ./cmd/benchlike

@@ -37,7 +37,7 @@ secret() {
 start() {
   ensure_ffmpeg
   secret
-  (cd "$ROOT" && go build -o bin/tiktok ./cmd/tiktok)
+  build_tiktok
   SERVICES=$(service_roles)
   for s in $SERVICES; do
     running "$s" || start_bg "$s" "$ROOT/bin/tiktok" "$s" --config "$ROOT/deploy/production.yaml"

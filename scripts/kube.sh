@@ -41,7 +41,7 @@ ready() { curl -sf -m 2 "http://$(pod_ip "$1"):$(admin_port "$2")/readyz" >/dev/
 
 up() {
   local t0=$SECONDS
-  go build -o bin/tiktok ./cmd/tiktok
+  build_tiktok
   bash scripts/image.sh all
   local helm
   helm=$(ensure_helm)

@@ -52,17 +52,30 @@ stop_pid() {
   rm -f "$f"
 }
 
+# build_tiktok builds bin/tiktok stamped with the checkout's commit and
+# version (`tiktok version`), which the Go toolchain records only when VCS
+# stamping is on: GOFLAGS=-buildvcs=false turns it off.
+build_tiktok() {
+  local commit version flags=""
+  commit=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || true)
+  version=$(git -C "$ROOT" describe --tags --always --dirty 2>/dev/null || true)
+  [ -z "$commit" ] || flags="-X tiktok/internal/buildinfo.Commit=$commit"
+  [ -z "$version" ] || flags="$flags -X tiktok/internal/buildinfo.Version=$version"
+  echo "building bin/tiktok (the first build takes several minutes)..." >&2
+  (cd "$ROOT" && go build -ldflags "$flags" -o bin/tiktok ./cmd/tiktok)
+}
+
 # service_roles: every role of the registry (app/registry.go) but the
 # gateway, in start order, as the binary lists them (`tiktok roles`): the RPC
 # services, then the workers (media); built when missing.
 service_roles() {
-  [ -x "$ROOT/bin/tiktok" ] || (cd "$ROOT" && go build -o bin/tiktok ./cmd/tiktok)
+  [ -x "$ROOT/bin/tiktok" ] || build_tiktok
   "$ROOT/bin/tiktok" roles
 }
 
 # rpc_roles: the RPC services only (`tiktok roles --rpc`), which register in etcd.
 rpc_roles() {
-  [ -x "$ROOT/bin/tiktok" ] || (cd "$ROOT" && go build -o bin/tiktok ./cmd/tiktok)
+  [ -x "$ROOT/bin/tiktok" ] || build_tiktok
   "$ROOT/bin/tiktok" roles --rpc
 }
 
@@ -150,7 +163,7 @@ stop_package_prometheus() {
 # deploy/production.yaml, as the binary says (`tiktok roles --admin`); the
 # address is empty when admin.addr is "off".
 admin_addrs() {
-  [ -x "$ROOT/bin/tiktok" ] || (cd "$ROOT" && go build -o bin/tiktok ./cmd/tiktok)
+  [ -x "$ROOT/bin/tiktok" ] || build_tiktok
   "$ROOT/bin/tiktok" roles --admin --config "$ROOT/deploy/production.yaml"
 }
 

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_ffmpeg
-go build -o bin/tiktok ./cmd/tiktok
+build_tiktok
 exec bin/tiktok serve "$@"

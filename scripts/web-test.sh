@@ -28,7 +28,7 @@ node -e 'const fs = require("fs"), f = process.argv[1], b = fs.readFileSync(f), 
   if (i < 4) throw new Error("no mdat in " + f); b.fill(0, i + 4); fs.writeFileSync(f, b);' "$work/undecodable.mp4"
 url=${BASE_URL:-}
 if [ -z "$url" ]; then
-  go build -o bin/tiktok ./cmd/tiktok
+  build_tiktok
   # The publish reply does not wait for the video (upload.wait_ready 0), so
   # the client's processing state is seen and followed to ready or failed.
   export UPLOAD_WAIT_READY=0s

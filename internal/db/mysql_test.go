@@ -161,49 +161,6 @@ func dbName(t *testing.T, cfg *config.Config, svc string) string {
 	return c.DBName
 }
 
-// A database the old runner migrated (its schema_migrations, no goose table)
-// is adopted: goose records those versions and runs only the newer ones.
-func TestMySQLAdoptsTheOldRunnersVersions(t *testing.T) {
-	cfg, server, fresh := mysqlServer(t)
-	svc := fresh("adopt")
-	name := dbName(t, cfg, svc)
-	for _, q := range []string{
-		"CREATE DATABASE `" + name + "`",
-		// What the old runner left after applying 0001 (and only that).
-		"CREATE TABLE `" + name + "`.schema_migrations (version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-		"INSERT INTO `" + name + "`.schema_migrations (version, name) VALUES (1, '0001_init.sql')",
-		"CREATE TABLE `" + name + "`.items (id BIGINT NOT NULL PRIMARY KEY) ENGINE=InnoDB",
-		"INSERT INTO `" + name + "`.items VALUES (7)",
-	} {
-		if _, err := server.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	gdb, err := Open(cfg, svc, twoSteps)
-	if err != nil {
-		t.Fatalf("open an old runner's database: %v", err) // 0001 ran again: "items" exists
-	}
-	if vs := versions(t, gdb); !sameVersions(vs, 0, 1, 2) {
-		t.Fatalf("versions %v, want 0 1 2", vs)
-	}
-	var n int
-	gdb.Raw("SELECT COUNT(*) FROM items WHERE id = 7 AND name = ''").Scan(&n)
-	if n != 1 {
-		t.Fatal("the existing row did not survive, or 0002 did not run")
-	}
-	// An adoption that stopped after creating goose's table is completed.
-	gdb.Exec("DELETE FROM goose_db_version WHERE version_id = 1")
-	Close(gdb)
-	gdb, err = Open(cfg, svc, twoSteps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer Close(gdb)
-	if vs := versions(t, gdb); !sameVersions(vs, 0, 2, 1) {
-		t.Fatalf("versions %v, want 0 2 1", vs)
-	}
-}
-
 // MariaDB's errors are recognised by number, through gorm and without it.
 func TestMySQLErrorNumbers(t *testing.T) {
 	cfg, _, fresh := mysqlServer(t)

@@ -26,8 +26,7 @@ import (
 // folders of migrations) fit for its models, the Go mapping of its tables:
 // both folders hold the same versions; on SQLite, and on MariaDB when it is
 // reachable, the migrated database has every column of every model, its
-// primary key, NOT NULLs and tagged indexes; a database of the version
-// before goose is adopted without running a migration twice.
+// primary key, NOT NULLs and tagged indexes.
 func CheckSchema(t *testing.T, service string, schema fs.FS, models ...any) {
 	t.Helper()
 	t.Run("versions", func(t *testing.T) {
@@ -38,25 +37,6 @@ func CheckSchema(t *testing.T, service string, schema fs.FS, models ...any) {
 	})
 	t.Run("sqlite", func(t *testing.T) {
 		gdb := Open(t, service, schema)
-		fitsModels(t, gdb, models)
-	})
-	t.Run("sqlite adopts a database of gorm AutoMigrate", func(t *testing.T) {
-		// Before the migrations, the embedded mode's tables were made by
-		// gorm AutoMigrate from the models: such a ./data must open as is.
-		cfg := sqliteConfig(t)
-		old, err := db.Open(cfg, service, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := old.AutoMigrate(models...); err != nil {
-			t.Fatal(err)
-		}
-		db.Close(old)
-		gdb, err := db.Open(cfg, service, schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close(gdb)
 		fitsModels(t, gdb, models)
 	})
 	t.Run("mysql", func(t *testing.T) {
@@ -70,24 +50,6 @@ func CheckSchema(t *testing.T, service string, schema fs.FS, models ...any) {
 			fitsModels(t, gdb, models)
 			db.Close(gdb)
 		}
-	})
-	t.Run("mysql adopts the old runner's database", func(t *testing.T) {
-		cfg, server := mysqlConfig(t)
-		name := throwaway(t, server, cfg, service)
-		oldRunner(t, server, cfg, name, schema)
-		gdb, err := db.Open(cfg, name, schema)
-		if err != nil {
-			t.Fatalf("open a database the old runner migrated: %v", err)
-		}
-		defer db.Close(gdb)
-		var n int
-		if err := gdb.Raw("SELECT COUNT(*) FROM goose_db_version WHERE version_id > 0").Scan(&n).Error; err != nil {
-			t.Fatal(err)
-		}
-		if want := len(Versions(t, schema, "mysql")); n != want {
-			t.Fatalf("goose lists %d versions, want %d, each once", n, want)
-		}
-		fitsModels(t, gdb, models)
 	})
 }
 
@@ -253,55 +215,4 @@ func mysqlDB(t *testing.T, cfg *config.Config, service string) string {
 		t.Fatal(err)
 	}
 	return c.DBName
-}
-
-// oldRunner migrates service's database as the hand-written runner before
-// goose did: each file's statements one by one, then its version in
-// schema_migrations. The files are the same, so the schema is too.
-func oldRunner(t *testing.T, server *sql.DB, cfg *config.Config, service string, schema fs.FS) {
-	t.Helper()
-	c, err := mysql.ParseDSN(strings.ReplaceAll(cfg.Database.DSN, "{service}", service))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := server.Exec("CREATE DATABASE `" + c.DBName + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := sql.Open("mysql", c.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.Exec(`CREATE TABLE schema_migrations (version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,
-		applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP) DEFAULT CHARSET=utf8mb4`); err != nil {
-		t.Fatal(err)
-	}
-	files, err := fs.Glob(schema, "mysql/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(files)
-	for _, f := range files {
-		body, err := fs.ReadFile(schema, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, stmt := range strings.Split(string(body), ";\n") {
-			var lines []string
-			for _, l := range strings.Split(stmt, "\n") {
-				if !strings.HasPrefix(strings.TrimSpace(l), "--") {
-					lines = append(lines, l)
-				}
-			}
-			if s := strings.TrimSpace(strings.Join(lines, "\n")); s != "" {
-				if _, err := conn.Exec(s); err != nil {
-					t.Fatalf("%s: %v", f, err)
-				}
-			}
-		}
-		v, _ := goose.NumericComponent(path.Base(f))
-		if _, err := conn.Exec("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", v, path.Base(f)); err != nil {
-			t.Fatal(err)
-		}
-	}
 }

@@ -25,18 +25,17 @@ type Video struct {
 	CreatedAtMs int64  `gorm:"not null;uniqueIndex:uk_videos_created;index:idx_videos_author_created,priority:2"`
 	// ContentSHA256 is the hex SHA-256 of the video's bytes ("" when not
 	// known), found with author_id through idx_videos_author_sha (migration
-	// 0002). Left out of gorm's migrations (-:migration): AutoMigrate stands
-	// for a database from before 0002, which adds it.
-	ContentSHA256 string `gorm:"column:content_sha256;not null;default:'';-:migration"`
+	// 0002).
+	ContentSHA256 string `gorm:"column:content_sha256;not null;default:''"`
 	// State is the video's place in the pipeline (migration 0003):
 	// stateReady (0, so rows from before and bulk loads are ready),
 	// stateProcessing, stateFailed. Only ready rows are ever shown.
 	// OriginalKey is the upload's original; Failure says why a failed
 	// video failed, for its uploader. While processing, VideoKey and
 	// CoverKey are empty.
-	State       int8   `gorm:"not null;default:0;-:migration"`
-	OriginalKey string `gorm:"size:255;not null;default:'';-:migration"`
-	Failure     string `gorm:"size:400;not null;default:'';-:migration"`
+	State       int8   `gorm:"not null;default:0"`
+	OriginalKey string `gorm:"size:255;not null;default:''"`
+	Failure     string `gorm:"size:400;not null;default:''"`
 }
 
 // The states, as stored (ppb.VideoState has the same values).

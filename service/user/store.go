@@ -21,9 +21,8 @@ type User struct {
 	// case, width, compatibility form, spacing or invisible characters are
 	// one account. BeforeCreate sets it; NULL only on a row stored before
 	// the key whose key an older row holds (see keyNames). Migration 0002
-	// owns the column (-:migration: a ./data made by AutoMigrate before the
-	// migrations lacks it, and 0002 adds it there too).
-	NameKey      *string `gorm:"-:migration" json:"-"`
+	// adds the column.
+	NameKey      *string `json:"-"`
 	PasswordHash string  `gorm:"size:160;not null" json:"-"`
 	Signature    string  `gorm:"size:255;not null;default:''"`
 	CreatedAt    time.Time

@@ -204,7 +204,8 @@ func (w *Worker) work(ctx context.Context, d *queue.Delivery) string {
 		return outcomeRetry
 	}
 	if r.Found && r.State == ppb.VideoState_READY {
-		log.Info("video ready")
+		// "video ready" is the publish service's line: it made the video
+		// ready, once, whichever delivery asked.
 		w.finish(bctx, d, log, w.original(job))
 		return outcomeReady
 	}
