@@ -234,7 +234,7 @@ func main() {
 				for _, w := range app.Workers {
 					fmt.Println(w.Name, app.AdminAddr(cfg, w.Name))
 				}
-				fmt.Println("gateway", app.AdminAddr(cfg, "gateway"))
+				fmt.Println(app.Gateway, app.AdminAddr(cfg, app.Gateway))
 				return nil
 			}
 			for _, r := range app.Registry {
@@ -251,7 +251,7 @@ func main() {
 					fmt.Println(w.Name)
 				}
 				if rolesAll {
-					fmt.Println("gateway")
+					fmt.Println(app.Gateway)
 				}
 			}
 			return nil
