@@ -71,7 +71,7 @@ func TestErrorsAndRequestIDCrossRPC(t *testing.T) {
 	cfg := testConfig()
 	book := discovery.Static{User: ln.Addr().String()}
 	svr := userservice.NewServer(&stubUser{err: errors.New("sql: database is on fire")},
-		append(rpc.ServerOptions(cfg, User, ln.Addr(), ln, book), server.WithExitSignal(func() <-chan error { return make(chan error) }))...)
+		append(rpc.ServerOptions(cfg, User, ln.Addr(), ln, book, Policy()), server.WithExitSignal(func() <-chan error { return make(chan error) }))...)
 	go svr.Run()
 	defer svr.Stop()
 	c, err := NewClients(cfg, book, "gateway")
@@ -117,7 +117,7 @@ func TestSlowServiceTimesOut(t *testing.T) {
 		cfg.RPC.Timeout = 200 * time.Millisecond
 		book := discovery.Static{User: ln.Addr().String()}
 		svr := userservice.NewServer(&stubUser{delay: 2 * time.Second},
-			append(rpc.ServerOptions(cfg, User, ln.Addr(), ln, book), server.WithExitSignal(func() <-chan error { return make(chan error) }))...)
+			append(rpc.ServerOptions(cfg, User, ln.Addr(), ln, book, Policy()), server.WithExitSignal(func() <-chan error { return make(chan error) }))...)
 		go svr.Run()
 		c, err := NewClients(cfg, book, "gateway")
 		if err != nil {
@@ -148,7 +148,7 @@ func TestServerRefusesCallsWithoutCredential(t *testing.T) {
 	book := discovery.Static{User: ln.Addr().String()}
 	stub := &stubUser{}
 	svr := userservice.NewServer(stub,
-		append(rpc.ServerOptions(cfg, User, ln.Addr(), ln, book), server.WithExitSignal(func() <-chan error { return make(chan error) }))...)
+		append(rpc.ServerOptions(cfg, User, ln.Addr(), ln, book, Policy()), server.WithExitSignal(func() <-chan error { return make(chan error) }))...)
 	go svr.Run()
 	defer svr.Stop()
 	ctx := context.Background()

@@ -60,7 +60,7 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 	sys := &System{Admin: admin.New(admin.Options{Pprof: cfg.Admin.Pprof, CheckTimeout: cfg.Admin.CheckTimeout})}
 	// One admin listener for the process. Its port being taken (another
 	// serve on the machine) is logged, not fatal: the app works without it.
-	if addr := AdminAddr(cfg, "gateway"); addr != "" {
+	if addr := AdminAddr(cfg, Gateway); addr != "" {
 		if err := sys.Admin.Listen(addr); err != nil {
 			logx.L().Warn("admin listener not started", zap.Error(err))
 		} else {
@@ -101,7 +101,7 @@ func Embedded(ctx context.Context, cfg *config.Config) (_ *System, err error) {
 		}
 		lns[name], book[name] = ln, ln.Addr().String()
 	}
-	clients, err := NewClients(cfg, book, rpc.EmbeddedRole)
+	clients, err := NewClients(cfg, book, EmbeddedRole)
 	if err != nil {
 		hln.Close()
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"tiktok/domain/chatpush"
 	imedia "tiktok/domain/media"
 	"tiktok/internal/config"
+	"tiktok/internal/rpc"
 	"tiktok/kitex_gen/comment/commentservice"
 	"tiktok/kitex_gen/favorite/favoriteservice"
 	"tiktok/kitex_gen/feed/feedservice"
@@ -29,12 +30,15 @@ import (
 
 // Role is one RPC service of the registry: its name (the subcommand, the
 // discovery name, the database name), the port it takes by default in the
-// per-role deployment, the tables it owns, and how its Kitex handler is built
-// on what it depends on.
+// per-role deployment, the services it calls, the tables it owns, and how its
+// Kitex handler is built on what it depends on.
 type Role struct {
 	Name string
 	// Port: services.<name> defaults to 127.0.0.1:Port.
-	Port     int
+	Port int
+	// Calls are the services it calls: only those accept its credentials
+	// (Policy), and the chart's NetworkPolicies admit it only to those.
+	Calls    []string
 	Schema   fs.FS // the service's migrations (db.Open); nil: no tables
 	Register func(ctx context.Context, s server.Server, d Deps) error
 }
@@ -42,8 +46,8 @@ type Role struct {
 // Registry lists every RPC service, in start order. It is the one list: the
 // binary's subcommands, the embedded mode, the scripts (`tiktok roles`) and
 // the tests all read it. A new service is its folder under service/, its IDL
-// (make gen) and one entry here (plus a field in Clients, app/clients.go, if other roles
-// call it).
+// (make gen) and one entry here; if other roles call it, a field in Clients
+// (clients.go) and its name in their Calls.
 var Registry = []Role{
 	{Name: User, Port: 9101, Schema: user.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
 		svc, err := user.NewService(d.DB, d.Cache, d.Config.PublicBase()+"/static/")
@@ -60,31 +64,31 @@ var Registry = []Role{
 		svc.QueueJobs(d.Queue, d.Config.Upload.WaitReady)
 		return publishservice.RegisterService(s, svc)
 	}},
-	{Name: Feed, Port: 9102, Register: func(_ context.Context, s server.Server, d Deps) error {
+	{Name: Feed, Port: 9102, Calls: []string{Publish}, Register: func(_ context.Context, s server.Server, d Deps) error {
 		return feedservice.RegisterService(s, feed.NewService(d.Clients.Publish))
 	}},
-	{Name: Favorite, Port: 9104, Schema: favorite.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
+	{Name: Favorite, Port: 9104, Calls: []string{Publish}, Schema: favorite.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
 		svc, err := favorite.NewService(ctx, d.DB, d.Cache, d.Clients.Publish)
 		if err != nil {
 			return err
 		}
 		return favoriteservice.RegisterService(s, svc)
 	}},
-	{Name: Comment, Port: 9105, Schema: comment.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
+	{Name: Comment, Port: 9105, Calls: []string{Publish}, Schema: comment.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
 		svc, err := comment.NewService(ctx, d.DB, d.Cache, d.Clients.Publish)
 		if err != nil {
 			return err
 		}
 		return commentservice.RegisterService(s, svc)
 	}},
-	{Name: Relation, Port: 9106, Schema: relation.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
+	{Name: Relation, Port: 9106, Calls: []string{User}, Schema: relation.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
 		svc, err := relation.NewService(ctx, d.DB, d.Cache, d.Clients.User)
 		if err != nil {
 			return err
 		}
 		return relationservice.RegisterService(s, svc)
 	}},
-	{Name: Message, Port: 9107, Schema: message.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
+	{Name: Message, Port: 9107, Calls: []string{User}, Schema: message.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
 		svc := message.NewService(d.DB, d.Clients.User)
 		svc.Announce(chatpush.NewPublisher(d.NATS, d.Config.Push.Subject)) // chat push (domain/chatpush)
 		return messageservice.RegisterService(s, svc)
@@ -100,13 +104,15 @@ type Worker struct {
 	Name string
 	// AdminPort: admin.addr defaults to 127.0.0.1:AdminPort.
 	AdminPort int
+	// Calls are the services it calls (see Role.Calls).
+	Calls []string
 	// Run works until ctx ends.
 	Run func(ctx context.Context, d Deps)
 }
 
 // Workers lists the roles that are not RPC services.
 var Workers = []Worker{
-	{Name: Media, AdminPort: 9208, Run: func(ctx context.Context, d Deps) {
+	{Name: Media, AdminPort: 9208, Calls: []string{Publish}, Run: func(ctx context.Context, d Deps) {
 		t := d.Config.Transcode
 		media.NewWorker(d.Queue, d.Clients.Publish, d.Storage, media.WorkerOptions{Workers: t.Workers,
 			KeepOriginal: d.Config.Upload.KeepOriginal, Limits: imedia.LimitsFrom(d.Config),
@@ -124,9 +130,33 @@ func LookupWorker(name string) (Worker, bool) {
 	return Worker{}, false
 }
 
+// Gateway is the HTTP gateway's role; it calls every service.
+const Gateway = "gateway"
+
 // GatewayAdminPort is the gateway's (and serve's) default admin port; a
 // service's is its RPC port + 100.
 const GatewayAdminPort = 9200
+
+// EmbeddedRole is the caller role of `tiktok serve`, the one process that is
+// every role at once: it calls every service.
+const EmbeddedRole = "tiktok"
+
+// Policy is the RPC credential table, from the registry: each role may call
+// the services in its Calls, the gateway and the embedded mode every service.
+func Policy() rpc.Policy {
+	p := rpc.Policy{Gateway: Names(), EmbeddedRole: Names()}
+	for _, r := range Registry {
+		if len(r.Calls) > 0 {
+			p[r.Name] = r.Calls
+		}
+	}
+	for _, w := range Workers {
+		if len(w.Calls) > 0 {
+			p[w.Name] = w.Calls
+		}
+	}
+	return p
+}
 
 // AdminAddr is where role's admin listener binds: admin.addr, else
 // 127.0.0.1 and the role's default admin port; "" when admin.addr is "off".

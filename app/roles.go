@@ -202,7 +202,7 @@ func RunGateway(ctx context.Context, cfg *config.Config) error {
 	if err := auth.CheckKey(cfg.Auth.Secret); err != nil {
 		return err
 	}
-	p, err := setup(ctx, cfg, "gateway")
+	p, err := setup(ctx, cfg, Gateway)
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ func StartService(cfg *config.Config, name string, addr net.Addr, ln net.Listene
 	}
 	s.cache = cache.New(cache.Options{Addr: cfg.Redis.Addr, DB: cfg.Redis.DB, TTL: cfg.Redis.TTL, Timeout: cfg.Redis.Timeout,
 		Local: oneProcess && cfg.Redis.Local, Service: name, NearTTL: cfg.Redis.NearTTL})
-	opts := rpc.ServerOptions(cfg, name, addr, ln, d)
+	opts := rpc.ServerOptions(cfg, name, addr, ln, d, Policy())
 	// The caller decides when to stop (after the gateway drained), not Kitex's
 	// own signal handler.
 	opts = append(opts, server.WithExitSignal(func() <-chan error { return make(chan error) }))

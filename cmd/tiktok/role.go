@@ -14,7 +14,7 @@ import (
 
 // gatewayCmd runs the HTTP gateway alone.
 func gatewayCmd(g *globals) *cobra.Command {
-	return runCmd(g, "gateway", "Run the HTTP gateway alone", app.RunGateway)
+	return runCmd(g, app.Gateway, "Run the HTTP gateway alone", app.RunGateway)
 }
 
 // roleCmds are a command per role of the registry but the gateway: each RPC

@@ -34,7 +34,7 @@ func rolesCmd(g *globals) *cobra.Command {
 				for _, w := range app.Workers {
 					fmt.Fprintln(out, w.Name, app.AdminAddr(cfg, w.Name))
 				}
-				fmt.Fprintln(out, "gateway", app.AdminAddr(cfg, "gateway"))
+				fmt.Fprintln(out, app.Gateway, app.AdminAddr(cfg, app.Gateway))
 				return nil
 			}
 			for _, r := range app.Registry {
@@ -51,7 +51,7 @@ func rolesCmd(g *globals) *cobra.Command {
 					fmt.Fprintln(out, w.Name)
 				}
 				if all {
-					fmt.Fprintln(out, "gateway")
+					fmt.Fprintln(out, app.Gateway)
 				}
 			}
 			return nil

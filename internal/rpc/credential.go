@@ -62,33 +62,23 @@ const (
 	credMemoMax = 4096
 )
 
-// callers says which roles may call each service, from the role registry's
-// dependencies: the gateway calls every service, some services call others.
-// "tiktok" is the embedded mode's one process, which is every role at once.
-var callers = map[string][]string{
-	"user":     {"gateway", "relation", "message"},
-	"publish":  {"gateway", "feed", "favorite", "comment", "media"},
-	"feed":     {"gateway"},
-	"favorite": {"gateway"},
-	"comment":  {"gateway"},
-	"relation": {"gateway"},
-	"message":  {"gateway"},
-}
+// Policy says which services each caller role may call: role → the
+// services (their discovery names). The composition layer derives it from
+// its role registry and hands it to every server (ServerOptions); a role it
+// does not list may call nothing.
+type Policy map[string][]string
 
-// EmbeddedRole is the caller role of `tiktok serve`, allowed to call every service.
-const EmbeddedRole = "tiktok"
-
-// mayCall says whether role may call service.
-func mayCall(role, service string) bool {
-	if role == EmbeddedRole {
-		return true
-	}
-	for _, r := range callers[service] {
-		if r == role {
-			return true
+// callersOf are the roles that may call service.
+func (p Policy) callersOf(service string) map[string]bool {
+	m := map[string]bool{}
+	for role, callees := range p {
+		for _, c := range callees {
+			if c == service {
+				m[role] = true
+			}
 		}
 	}
-	return false
+	return m
 }
 
 // CheckSecret refuses a configuration whose rpc.secret is missing or short.
@@ -146,9 +136,9 @@ func signCred(key []byte, caller, callee string, issued time.Time, lifetime time
 	return body + "." + credMAC(key, body)
 }
 
-// parseCred checks a credential against key, callee and now, and returns its
-// caller role and expiry (unix seconds).
-func parseCred(key []byte, callee, cred string, now time.Time) (string, int64, error) {
+// parseCred checks a credential against key, callee, the roles allowed to
+// call it and now, and returns its caller role and expiry (unix seconds).
+func parseCred(key []byte, callee string, callers map[string]bool, cred string, now time.Time) (string, int64, error) {
 	if len(key) == 0 {
 		return "", 0, errCredNoKey
 	}
@@ -183,7 +173,7 @@ func parseCred(key []byte, callee, cred string, now time.Time) (string, int64, e
 	if exp <= t || iat > t+int64(credSkew/time.Second) || exp-iat > int64(2*credLifetime/time.Second) {
 		return "", 0, errCredExpired
 	}
-	if !mayCall(f[1], callee) {
+	if !callers[f[1]] {
 		return f[1], 0, errCredRole
 	}
 	return f[1], exp, nil
@@ -244,6 +234,7 @@ func SignedBy(secret, caller, callee string) client.Option {
 type credVerifier struct {
 	key     []byte
 	service string
+	callers map[string]bool // the roles allowed to call it
 
 	mu   sync.RWMutex
 	memo map[string]int64 // verified credential → expiry (unix s)
@@ -252,8 +243,8 @@ type credVerifier struct {
 	lastLog atomic.Int64
 }
 
-func newCredVerifier(secret, service string) *credVerifier {
-	return &credVerifier{key: []byte(secret), service: service, memo: map[string]int64{}}
+func newCredVerifier(secret, service string, p Policy) *credVerifier {
+	return &credVerifier{key: []byte(secret), service: service, callers: p.callersOf(service), memo: map[string]int64{}}
 }
 
 func (v *credVerifier) verify(cred string, now time.Time) error {
@@ -263,7 +254,7 @@ func (v *credVerifier) verify(cred string, now time.Time) error {
 	if ok && exp > now.Unix() {
 		return nil
 	}
-	_, exp, err := parseCred(v.key, v.service, cred, now)
+	_, exp, err := parseCred(v.key, v.service, v.callers, cred, now)
 	if err != nil {
 		return err
 	}

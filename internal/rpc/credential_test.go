@@ -9,6 +9,20 @@ import (
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
+// testPolicy: the gateway, relation and message may call user; feed calls
+// publish only.
+var testPolicy = Policy{"gateway": {"user", "feed"}, "relation": {"user"}, "message": {"user"}, "feed": {"publish"}}
+
+func TestPolicyCallersOf(t *testing.T) {
+	got := testPolicy.callersOf("user")
+	if len(got) != 3 || !got["gateway"] || !got["relation"] || !got["message"] || got["feed"] {
+		t.Fatalf("callers of user: %v", got)
+	}
+	if got := (Policy{}).callersOf("user"); len(got) != 0 {
+		t.Fatalf("an empty policy lets %v call", got)
+	}
+}
+
 func TestCredential(t *testing.T) {
 	now := time.Now()
 	valid := signCred(testKey, "gateway", "user", now, credLifetime)
@@ -38,7 +52,7 @@ func TestCredential(t *testing.T) {
 		{"malformed", testKey, "v1.gateway.user.1.2", now, errCredFormat},
 		{"other version", testKey, "v0" + valid[2:], now, errCredFormat},
 	} {
-		role, _, err := parseCred(c.key, "user", c.cred, c.at)
+		role, _, err := parseCred(c.key, "user", testPolicy.callersOf("user"), c.cred, c.at)
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
 		}
@@ -61,10 +75,10 @@ func TestCredentialCachedBothSides(t *testing.T) {
 	if b == a {
 		t.Fatal("credential not refreshed near its expiry")
 	}
-	if _, _, err := parseCred(testKey, "user", b, now.Add(credLifetime)); err != nil {
+	if _, _, err := parseCred(testKey, "user", testPolicy.callersOf("user"), b, now.Add(credLifetime)); err != nil {
 		t.Fatalf("refreshed credential: %v", err)
 	}
-	v := newCredVerifier(string(testKey), "user")
+	v := newCredVerifier(string(testKey), "user", testPolicy)
 	if err := v.verify(a, now); err != nil || len(v.memo) != 1 {
 		t.Fatalf("verify: %v, memo %d", err, len(v.memo))
 	}
@@ -76,7 +90,7 @@ func TestCredentialCachedBothSides(t *testing.T) {
 // The hot path: a call's credential on both sides once signed and verified.
 func BenchmarkCredential(b *testing.B) {
 	s := &credSigner{key: testKey, caller: "gateway", callee: "user"}
-	v := newCredVerifier(string(testKey), "user")
+	v := newCredVerifier(string(testKey), "user", testPolicy)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

@@ -1,8 +1,8 @@
-// Package rpc is the Kitex transport every role shares, the options of its clients and servers:
-// TTHeader transport (carries business errors, the request id and the service
-// credential), bounded timeouts, logging of failed calls, and the credential
-// check that makes a server answer only the deployment's own roles
-// (credential.go).
+// Package rpc is the Kitex transport every role shares, the options of its
+// clients and servers: TTHeader transport (carries business errors, the
+// request id and the service credential), bounded timeouts, logging of
+// failed calls, and the credential check that makes a server answer only the
+// deployment's own roles, as the Policy it is given allows (credential.go).
 package rpc
 
 import (
@@ -87,10 +87,11 @@ func (c *Caller) ClientOptions(svc string, info *serviceinfo.ServiceInfo, once m
 // ServerOptions are the options of every service's Kitex server. ln, when not
 // nil, is a listener the caller opened (the embedded mode picks free ports);
 // otherwise the server binds addr exactly (services.<name>, loopback by
-// default) and announces AdvertiseAddr (rpc.advertise). Every call must carry a credential signed with rpc.secret for
-// this service by a role allowed to call it; without rpc.secret every call
-// is refused.
-func ServerOptions(cfg *config.Config, service string, addr net.Addr, ln net.Listener, d discovery.Discovery) []server.Option {
+// default) and announces AdvertiseAddr (rpc.advertise). Every call must carry
+// a credential signed with rpc.secret for this service by a role that policy
+// allows to call it; without rpc.secret every call is refused.
+func ServerOptions(cfg *config.Config, service string, addr net.Addr, ln net.Listener, d discovery.Discovery,
+	policy Policy) []server.Option {
 	var o []server.Option
 	if cfg.Admin.Metrics {
 		o = append(o, server.WithMiddleware(serverMetrics(service)))
@@ -98,7 +99,7 @@ func ServerOptions(cfg *config.Config, service string, addr net.Addr, ln net.Lis
 	o = append(o,
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: service}),
 		server.WithMetaHandler(transmeta.ServerTTHeaderHandler),
-		server.WithMiddleware(newCredVerifier(cfg.RPC.Secret, service).middleware),
+		server.WithMiddleware(newCredVerifier(cfg.RPC.Secret, service, policy).middleware),
 		server.WithMiddleware(tracing.ServerMiddleware),
 		server.WithMiddleware(serverRecover),
 		server.WithExitWaitTime(3*time.Second),

@@ -40,20 +40,8 @@ const release = "demo" // fullname: demo-tiktok
 
 var fullname = release + "-tiktok"
 
-// The app's facts the chart must follow.
-var (
-	serviceRoles = []string{"user", "feed", "publish", "favorite", "comment", "relation", "message"}
-	allRoles     = append(slices.Clone(serviceRoles), "media", "gateway")
-	adminPorts   = map[string]int32{
-		"user": 9201, "feed": 9202, "publish": 9203, "favorite": 9204, "comment": 9205,
-		"relation": 9206, "message": 9207, "media": 9208, "gateway": 9200,
-	}
-	rpcPorts = map[string]int32{
-		"user": 9101, "feed": 9102, "publish": 9103, "favorite": 9104, "comment": 9105,
-		"relation": 9106, "message": 9107,
-	}
-	deps = []string{"mariadb", "redis", "etcd", "minio", "nats", "jaeger"}
-)
+// The dependencies the chart brings (the app's facts are in facts_test.go).
+var deps = []string{"mariadb", "redis", "etcd", "minio", "nats", "jaeger"}
 
 func root(t *testing.T) string {
 	t.Helper()
@@ -824,15 +812,6 @@ func checkDeps(t *testing.T, r *rendered, v variant) {
 // checkNetworkPolicies: each service admits RPCs from exactly its callers.
 func checkNetworkPolicies(t *testing.T, r *rendered) {
 	t.Helper()
-	callers := map[string][]string{
-		"user":     {"gateway", "message", "relation"},
-		"publish":  {"comment", "favorite", "feed", "gateway", "media"},
-		"feed":     {"gateway"},
-		"favorite": {"gateway"},
-		"comment":  {"gateway"},
-		"relation": {"gateway"},
-		"message":  {"gateway"},
-	}
 	for role, want := range callers {
 		np := r.netpols[fullname+"-"+role]
 		if np == nil {
