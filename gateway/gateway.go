@@ -1,5 +1,5 @@
 // Package gateway is the HTTP face of the system: it translates the app's
-// requests (../shared/API.md) into RPCs and the replies back into JSON. It
+// requests (the app's contract, docs/API.md) into RPCs and the replies back into JSON. It
 // checks the token once and passes the viewer's id to the services.
 package gateway
 
@@ -127,7 +127,7 @@ func (g *Gateway) Router() *gin.Engine {
 	api("GET", "/douyin/user/", handle(g.userInfo))
 	api("POST", "/douyin/publish/action/", handle(g.publish))
 	api("GET", "/douyin/publish/list/", handle(g.publishList))
-	api("GET", "/douyin/publish/uploads/", handle(g.uploadList)) // not in the app's contract: docs/UPLOADS.md
+	api("GET", "/douyin/publish/uploads/", handle(g.uploadList)) // not in the app's contract: docs/API.md, Publish
 	api("POST", "/douyin/favorite/action/", handle(perUser(g, limLike, g.favoriteAction)), small)
 	api("GET", "/douyin/favorite/list/", handle(g.favoriteList))
 	api("POST", "/douyin/comment/action/", handle(perUser(g, limComment, g.commentAction)), small)

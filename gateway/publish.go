@@ -202,7 +202,7 @@ func (g *Gateway) publishList(c *gin.Context) (*videosResp, error) {
 }
 
 // uploadsResp answers GET /douyin/publish/uploads/ (outside the app's
-// contract; docs/UPLOADS.md): the viewer's own uploads that are not ready.
+// contract; docs/API.md, Publish): the viewer's own uploads that are not ready.
 type uploadsResp struct {
 	Status
 	UploadList []uploadItem `json:"upload_list"`

@@ -72,7 +72,7 @@ export async function profileView(id) {
   show(tabs.firstElementChild, 'publish/list');
 
   // ownUploads shows your failed uploads and, through drawVideos, the
-  // processing ones, polling while any is processing (docs/UPLOADS.md).
+  // processing ones, polling while any is processing (docs/API.md, Publish).
   function ownUploads() {
     const list = h('ul', { class: 'failed-uploads' });
     const summary = h('summary', {});

@@ -1,7 +1,7 @@
 // Uploading a video, with a progress bar while the file is sent, then the
 // video's state until it is ready or failed: the publish reply may come while
 // the media role still transcodes it (upload.wait_ready), so the view follows
-// it in the user's uploads (GET /douyin/publish/uploads/, docs/UPLOADS.md).
+// it in the user's uploads (GET /douyin/publish/uploads/, docs/API.md, Publish).
 import { h, main, notify } from '../dom.js';
 import { api, explain, fail, requireLogin, upload } from '../api.js';
 import { onLeave, screenCheck } from '../router.js';

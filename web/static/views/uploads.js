@@ -1,5 +1,5 @@
 // The signed-in user's own uploads that are not ready yet: GET
-// /douyin/publish/uploads/ (beyond the app's contract, docs/UPLOADS.md)
+// /douyin/publish/uploads/ (beyond the app's contract, docs/API.md, Publish)
 // lists those still processing and those that failed, with the reason. A
 // ready video leaves that list for the user's publish list, so an upload
 // seen processing and then no longer listed has become ready.
