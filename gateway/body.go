@@ -23,7 +23,8 @@ const bodyErrKey = "tiktok.bodyErr"
 // (chunked), marks the request too large, and handle answers 10006 whatever
 // the endpoint. Left to gin's lazy parse, the error would be dropped and the
 // handler would find parameters missing (10001 or 10002).
-func readSmallBody(c *gin.Context, n int64) {
+// It reports whether the body was within n.
+func readSmallBody(c *gin.Context, n int64) bool {
 	err := error(&http.MaxBytesError{Limit: n})
 	if c.Request.ContentLength <= n {
 		// Parsed here, the form is what gin reads later; a body of any
@@ -35,7 +36,9 @@ func readSmallBody(c *gin.Context, n int64) {
 	}
 	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 		c.Set(bodyErrKey, errno.New(errno.CodeTooLarge, "the request body is larger than the limit of %d KiB", n>>10))
+		return false
 	}
+	return true
 }
 
 // bodyError is the reply due before the handler runs: a small body over its

@@ -23,6 +23,7 @@ import (
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
 	"tiktok/internal/errno"
+	"tiktok/internal/httpserver"
 	"tiktok/internal/logx"
 	"tiktok/internal/rpc"
 	"tiktok/internal/storage"
@@ -203,8 +204,11 @@ func accessLog(c *gin.Context) {
 
 func limitBody(n int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
-		readSmallBody(c, n) // over n: 10006 (body.go)
+		raw := c.Request.Body
+		c.Request.Body = http.MaxBytesReader(c.Writer, raw, n)
+		if !readSmallBody(c, n) { // over n: 10006 (body.go)
+			httpserver.DrainRefused(c.Writer, raw)
+		}
 		c.Next()
 	}
 }

@@ -46,6 +46,9 @@ func (g *Gateway) publish(c *gin.Context) (*Status, error) {
 	// The server tells from its own body whether the connection can serve
 	// another request.
 	c.Request.Body = orig
+	if e := (*errno.Error)(nil); errors.As(err, &e) && e.Code == errno.CodeTooLarge {
+		httpserver.DrainRefused(c.Writer, orig)
+	}
 	// However long the body took, the RPC and the reply get their own time
 	// from now (write_timeout counts from the request's header); the rest
 	// of a good body must come within a stall, a refused one is not read.

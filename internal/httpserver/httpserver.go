@@ -92,6 +92,23 @@ func (b *Body) Done(grace, reply time.Duration) {
 	}
 }
 
+// A refused body is read this far, for at most refusedDrainFor, before its
+// reply: a client that writes its whole body before it reads, as the app
+// does, then reads the reply, where a close on unread bytes would have sent it
+// a reset that can drop the reply. Bounded, so a refusal costs little.
+const (
+	RefusedDrainBytes = 8 << 20
+	refusedDrainFor   = 2 * time.Second
+)
+
+// DrainRefused reads and drops up to RefusedDrainBytes of body, the raw
+// body of a request refused as too large, within refusedDrainFor.
+func DrainRefused(w http.ResponseWriter, body io.Reader) {
+	// Unsupported (a test's recorder): the server's own bounds stand.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refusedDrainFor))
+	_, _ = io.CopyN(io.Discard, body, RefusedDrainBytes)
+}
+
 // PaceWrites returns w with each write given stall to complete, counted from
 // its start, instead of the server's WriteTimeout for the whole reply: a
 // video streamed to a player that reads as it plays takes minutes, while a

@@ -104,7 +104,7 @@ func TestFavoriteCountersUnderConcurrency(t *testing.T) {
 			rng := rand.New(rand.NewSource(int64(w)))
 			for i := 0; i < perWorker; i++ {
 				u, v, a := rng.Intn(nUsers), vids[rng.Intn(len(vids))], 1+rng.Intn(2)
-				r := e.post("/douyin/favorite/action/", kv("token", tokens[u], "video_id", v, "action_type", a))
+				r := e.postRetrying("/douyin/favorite/action/", kv("token", tokens[u], "video_id", v, "action_type", a))
 				if r.code() != 0 {
 					failures.Store(w, r)
 				}

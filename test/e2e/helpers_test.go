@@ -26,6 +26,7 @@ import (
 	"tiktok/internal/auth"
 	"tiktok/internal/config"
 	"tiktok/internal/db"
+	"tiktok/internal/errno"
 	"tiktok/internal/logx"
 	"tiktok/internal/queue"
 	"tiktok/internal/storage"
@@ -201,6 +202,18 @@ func (e *env) get(path string, q url.Values) resp {
 func (e *env) post(path string, q url.Values) resp {
 	req, _ := http.NewRequest("POST", e.url+path+"?"+q.Encode(), nil)
 	return e.do(req)
+}
+
+// postRetrying is post as a client under a storm sends it: a refusal for
+// now (10008: hundreds of workers on two cores under the race detector can
+// outwait admission control's http.max_wait) did nothing, and is retried.
+func (e *env) postRetrying(path string, q url.Values) resp {
+	r := e.post(path, q)
+	for try := 0; r.code() == int64(errno.CodeRateLimited) && try < 50; try++ {
+		time.Sleep(100 * time.Millisecond)
+		r = e.post(path, q)
+	}
+	return r
 }
 
 // postForm sends the parameters as an urlencoded body.

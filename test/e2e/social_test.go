@@ -287,7 +287,7 @@ func TestRelationCountersUnderConcurrency(t *testing.T) {
 			for i := 0; i < perWorker; i++ {
 				from := rng.Intn(nUsers)
 				to := (from + 1 + rng.Intn(nUsers-1)) % nUsers
-				r := e.post("/douyin/relation/action/", kv("token", tokens[from], "to_user_id", ids[to], "action_type", 1+rng.Intn(2)))
+				r := e.postRetrying("/douyin/relation/action/", kv("token", tokens[from], "to_user_id", ids[to], "action_type", 1+rng.Intn(2)))
 				if r.code() != 0 {
 					failures.Store(w, r)
 				}
