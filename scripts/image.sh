@@ -7,7 +7,7 @@
 #   scripts/image.sh setup    podman, runc, debootstrap (Debian), runtime = runc
 #   scripts/image.sh bases    localhost/debian:bookworm-slim, localhost/golang:1.26-bookworm
 #   scripts/image.sh build    localhost/tiktok:<short commit> and :dev
-#   scripts/image.sh deps [--force]   localhost/tiktok-deps/{mariadb,redis,etcd,minio,nats,jaeger}
+#   scripts/image.sh deps [--force] [NAME...]   localhost/tiktok-deps/{mariadb,redis,etcd,minio,nats,jaeger} (or only those named)
 #   scripts/image.sh all      the four, in order
 # Cached in $CACHE_DIR/images (tarballs, logs) and podman's storage: a second
 # run takes seconds. Quiet unless a step fails (its log is printed then).
@@ -250,11 +250,13 @@ build() {
 DEPS=(mariadb:11 redis:7 etcd:3.5 minio:latest nats:2.10 jaeger:2)
 
 deps() {
-  local force=0 base
-  [ "${1:-}" != --force ] || force=1
+  local force=0 base only=""
+  if [ "${1:-}" = --force ]; then force=1; shift; fi
+  only=" $* "
   base=$(pick "$PUBLIC_DEBIAN" "$LOCAL_DEBIAN")
   for d in "${DEPS[@]}"; do
     local name=${d%%:*} tag=${d#*:} ref ctx t0=$SECONDS
+    if [ "$only" != "  " ] && [[ "$only" != *" $name "* ]]; then continue; fi
     ref=localhost/tiktok-deps/$name:$tag
     if [ $force = 0 ] && exists "$ref"; then continue; fi
     ctx=$IMG_DIR/ctx-$name

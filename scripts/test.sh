@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command. Installs and starts whatever the tests need; each stage
 # prints the time it starts at.
-#  0. In the background, niced: scripts/prepare.sh installs the Debian
+#  0. In the background (niced lanes): scripts/prepare.sh installs the Debian
 #     packages (ffmpeg, Chromium, etcd, podman, Prometheus...), the web test's
 #     npm packages, podman's set-up and Debian base, builds Helm, MinIO and
 #     Jaeger, and the dependency images (cached: seconds when warm).
@@ -38,11 +38,12 @@ export TIKTOK_HELM=$CACHE_DIR/bin/helm
 T0=$SECONDS
 stage() { printf '== %s (at %dm%02ds)\n' "$*" $(((SECONDS - T0) / 60)) $(((SECONDS - T0) % 60)); }
 
-# Step 0, in the background and niced: the packages, tools and images of the
+# Step 0, in the background (its lanes niced): the packages, tools and images of the
 # later steps (scripts/prepare.sh), downloaded and built while the linters
 # and the unit tests keep the cores busy; it takes only the time they leave.
 stage "preparing packages, tools and images in the background (log: $RUN_DIR/logs/prepare.log)"
-nice -n 19 bash scripts/prepare.sh >"$RUN_DIR/logs/prepare.log" 2>&1 &
+# Its own process group (setsid), so that a failed run stops all of it.
+setsid bash scripts/prepare.sh >"$RUN_DIR/logs/prepare.log" 2>&1 &
 prepare=$!
 wait_prepare() {
   if ! wait "$prepare"; then
@@ -50,7 +51,7 @@ wait_prepare() {
   fi
   prepare=""
 }
-trap '[ -z "${prepare:-}" ] || kill "$prepare" 2>/dev/null || true' EXIT
+trap '[ -z "${prepare:-}" ] || kill -- "-$prepare" 2>/dev/null || true' EXIT
 
 stage "lint"
 bash scripts/lint.sh
