@@ -196,3 +196,70 @@ func TestReplyAfterLongWorkArrives(t *testing.T) {
 		t.Fatalf("reply %q", b)
 	}
 }
+
+// countingReader counts what the handler read of a body.
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+// A client that writes its whole body before it reads, as the app does,
+// reads the refusal of a body over the bound when the rest is within
+// RefusedDrainBytes; past that, the server reads no more than the bound.
+func TestDrainRefused(t *testing.T) {
+	read := make(chan int64, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n int64
+		raw := countingReader{r.Body, &n}
+		if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, io.NopCloser(raw), 1<<10)); err != nil {
+			DrainRefused(w, raw)
+		}
+		read <- n
+		w.Header().Set("Connection", "close")
+		fmt.Fprint(w, "too large")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &http.Server{Handler: h}
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Close() })
+	send := func(size int) (string, error) {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size)
+		if _, err := c.Write(make([]byte, size)); err != nil {
+			return "", err
+		}
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return "", err
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		return string(b), err
+	}
+	for i := 0; i < 5; i++ {
+		if got, err := send(3 << 20); err != nil || got != "too large" {
+			t.Fatalf("a 3 MiB body: reply %q, %v", got, err)
+		}
+		if n := <-read; n != 3<<20 {
+			t.Fatalf("the server read %d bytes of a 3 MiB body, want all", n)
+		}
+	}
+	send(RefusedDrainBytes + 8<<20) // may well meet a reset: not all is read
+	if n := <-read; n > RefusedDrainBytes+1<<10+1 {
+		t.Fatalf("the server read %d bytes of a refused body, bound %d", n, RefusedDrainBytes)
+	}
+}
