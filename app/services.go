@@ -43,6 +43,10 @@ type Service struct {
 	svr   server.Server
 	db    *gorm.DB
 	cache *cache.Cache
+	// stop asks the server to stop (Kitex's exit signal); started is when
+	// it was asked to run.
+	stop    chan error
+	started time.Time
 	// done is closed once the server stopped serving (by Stop, or failing
 	// to, as on a port that is taken); err is why.
 	done chan struct{}
@@ -58,7 +62,7 @@ func (p *proc) startService(name string, addr net.Addr, ln net.Listener) (*Servi
 		return nil, fmt.Errorf("unknown service %q", name)
 	}
 	cfg := p.cfg
-	s := &Service{Name: name, done: make(chan struct{})}
+	s := &Service{Name: name, stop: make(chan error, 1), done: make(chan struct{})}
 	if def.Schema != nil {
 		gdb, err := db.Open(cfg, name, def.Schema)
 		if err != nil {
@@ -73,8 +77,11 @@ func (p *proc) startService(name string, addr net.Addr, ln net.Listener) (*Servi
 		Local: p.oneProcess && cfg.Redis.Local, Service: name, NearTTL: cfg.Redis.NearTTL})
 	opts := rpc.ServerOptions(cfg, name, addr, ln, p.disc)
 	// The caller decides when to stop (after the gateway drained), not Kitex's
-	// own signal handler.
-	opts = append(opts, server.WithExitSignal(func() <-chan error { return make(chan error) }))
+	// own signal handler. Stop goes through the exit signal, which Run heeds
+	// from the moment it serves: the server's own Stop, called before Run
+	// got that far (a start-up failing right after), would be a no-op that
+	// leaves it serving.
+	opts = append(opts, server.WithExitSignal(func() <-chan error { return s.stop }))
 	s.svr = server.NewServer(opts...)
 	// Bounded: a constructor may rebuild counters of an old database.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -85,6 +92,7 @@ func (p *proc) startService(name string, addr net.Addr, ln net.Listener) (*Servi
 		s.close()
 		return nil, err
 	}
+	s.started = time.Now()
 	go func() {
 		s.err = s.svr.Run()
 		close(s.done)
@@ -105,9 +113,27 @@ func (s *Service) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
+// serveDelay is how long after Run a Kitex server surely serves: Run
+// starts serving from a goroutine of its own, and a stop that comes before
+// that is lost (the server serves on, its listener open). Kitex waits as
+// long before it registers a server in discovery, for the same reason.
+const serveDelay = time.Second
+
 // Stop lets in-flight calls finish (within ctx), then closes the database.
+// A service stopped right after its start (a start-up failing at a later
+// step) is first given until serveDelay to serve, so the stop is not lost.
 func (s *Service) Stop(ctx context.Context) {
-	_ = s.svr.Stop()
+	if wait := time.Until(s.started.Add(serveDelay)); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-s.done:
+		case <-ctx.Done():
+		}
+	}
+	select {
+	case s.stop <- nil:
+	default: // asked already
+	}
 	select {
 	case <-s.done:
 	case <-ctx.Done():
