@@ -50,47 +50,57 @@ type Role struct {
 // (clients.go) and its name in their Calls.
 var Registry = []Role{
 	{Name: User, Port: 9101, Schema: user.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
-		svc, err := user.NewService(d.DB, d.Cache, d.Config.PublicBase()+"/static/")
+		svc, err := user.New(user.Options{DB: d.DB, Cache: d.Cache, StaticBase: d.Config.PublicBase() + "/static/",
+			PasswordHashes: d.Config.Limits.PasswordHashes, PasswordHashQueue: d.Config.Limits.PasswordHashQueue})
 		if err != nil {
 			return err
 		}
-		svc.BoundHashing(d.Config.Limits.PasswordHashes, d.Config.Limits.PasswordHashQueue)
 		return userservice.RegisterService(s, svc)
 	}},
 	{Name: Publish, Port: 9103, Schema: publish.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
-		svc := publish.NewService(d.DB, d.Cache, d.Storage)
-		svc.BoundMedia(imedia.New(imedia.LimitsFrom(d.Config)))
-		svc.LimitUploads(d.Config.Upload.DedupWindow, d.Config.Upload.DailyQuota)
-		svc.QueueJobs(d.Queue, d.Config.Upload.WaitReady)
+		u := d.Config.Upload
+		svc, err := publish.New(publish.Options{DB: d.DB, Cache: d.Cache, Storage: d.Storage,
+			Media: imedia.New(imedia.LimitsFrom(d.Config)), Queue: d.Queue,
+			DedupWindow: u.DedupWindow, DailyQuota: u.DailyQuota, WaitReady: u.WaitReady})
+		if err != nil {
+			return err
+		}
 		return publishservice.RegisterService(s, svc)
 	}},
 	{Name: Feed, Port: 9102, Calls: []string{Publish}, Register: func(_ context.Context, s server.Server, d Deps) error {
-		return feedservice.RegisterService(s, feed.NewService(d.Clients.Publish))
+		svc, err := feed.New(feed.Options{Publish: d.Clients.Publish})
+		if err != nil {
+			return err
+		}
+		return feedservice.RegisterService(s, svc)
 	}},
 	{Name: Favorite, Port: 9104, Calls: []string{Publish}, Schema: favorite.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
-		svc, err := favorite.NewService(ctx, d.DB, d.Cache, d.Clients.Publish)
+		svc, err := favorite.New(ctx, favorite.Options{DB: d.DB, Cache: d.Cache, Publish: d.Clients.Publish})
 		if err != nil {
 			return err
 		}
 		return favoriteservice.RegisterService(s, svc)
 	}},
 	{Name: Comment, Port: 9105, Calls: []string{Publish}, Schema: comment.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
-		svc, err := comment.NewService(ctx, d.DB, d.Cache, d.Clients.Publish)
+		svc, err := comment.New(ctx, comment.Options{DB: d.DB, Cache: d.Cache, Publish: d.Clients.Publish})
 		if err != nil {
 			return err
 		}
 		return commentservice.RegisterService(s, svc)
 	}},
 	{Name: Relation, Port: 9106, Calls: []string{User}, Schema: relation.Schema, Register: func(ctx context.Context, s server.Server, d Deps) error {
-		svc, err := relation.NewService(ctx, d.DB, d.Cache, d.Clients.User)
+		svc, err := relation.New(ctx, relation.Options{DB: d.DB, Cache: d.Cache, User: d.Clients.User})
 		if err != nil {
 			return err
 		}
 		return relationservice.RegisterService(s, svc)
 	}},
 	{Name: Message, Port: 9107, Calls: []string{User}, Schema: message.Schema, Register: func(_ context.Context, s server.Server, d Deps) error {
-		svc := message.NewService(d.DB, d.Clients.User)
-		svc.Announce(chatpush.NewPublisher(d.NATS, d.Config.Push.Subject)) // chat push (domain/chatpush)
+		svc, err := message.New(message.Options{DB: d.DB, User: d.Clients.User,
+			Push: chatpush.NewPublisher(d.NATS, d.Config.Push.Subject)}) // chat push (domain/chatpush)
+		if err != nil {
+			return err
+		}
 		return messageservice.RegisterService(s, svc)
 	}},
 }
@@ -106,17 +116,23 @@ type Worker struct {
 	AdminPort int
 	// Calls are the services it calls (see Role.Calls).
 	Calls []string
-	// Run works until ctx ends.
-	Run func(ctx context.Context, d Deps)
+	// New builds the worker on d; it fails when d lacks what it needs.
+	New func(d Deps) (Runner, error)
 }
+
+// Runner is a built worker: Run works until ctx ends.
+type Runner interface{ Run(ctx context.Context) }
 
 // Workers lists the roles that are not RPC services.
 var Workers = []Worker{
-	{Name: Media, AdminPort: 9208, Calls: []string{Publish}, Run: func(ctx context.Context, d Deps) {
-		t := d.Config.Transcode
-		media.NewWorker(d.Queue, d.Clients.Publish, d.Storage, media.WorkerOptions{Workers: t.Workers,
-			KeepOriginal: d.Config.Upload.KeepOriginal, Limits: imedia.LimitsFrom(d.Config),
-			Output: imedia.OutputFrom(d.Config)}).Run(ctx)
+	{Name: Media, AdminPort: 9208, Calls: []string{Publish}, New: func(d Deps) (Runner, error) {
+		w, err := media.New(media.Options{Queue: d.Queue, Videos: d.Clients.Publish, Storage: d.Storage,
+			Workers: d.Config.Transcode.Workers, KeepOriginal: d.Config.Upload.KeepOriginal,
+			Limits: imedia.LimitsFrom(d.Config), Output: imedia.OutputFrom(d.Config)})
+		if err != nil {
+			return nil, err // not a nil *Worker in a non-nil Runner
+		}
+		return w, nil
 	}},
 }
 
@@ -130,33 +146,9 @@ func LookupWorker(name string) (Worker, bool) {
 	return Worker{}, false
 }
 
-// Gateway is the HTTP gateway's role; it calls every service.
-const Gateway = "gateway"
-
 // GatewayAdminPort is the gateway's (and serve's) default admin port; a
 // service's is its RPC port + 100.
 const GatewayAdminPort = 9200
-
-// EmbeddedRole is the caller role of `tiktok serve`, the one process that is
-// every role at once: it calls every service.
-const EmbeddedRole = "tiktok"
-
-// Policy is the RPC credential table, from the registry: each role may call
-// the services in its Calls, the gateway and the embedded mode every service.
-func Policy() rpc.Policy {
-	p := rpc.Policy{Gateway: Names(), EmbeddedRole: Names()}
-	for _, r := range Registry {
-		if len(r.Calls) > 0 {
-			p[r.Name] = r.Calls
-		}
-	}
-	for _, w := range Workers {
-		if len(w.Calls) > 0 {
-			p[w.Name] = w.Calls
-		}
-	}
-	return p
-}
 
 // AdminAddr is where role's admin listener binds: admin.addr, else
 // 127.0.0.1 and the role's default admin port; "" when admin.addr is "off".
@@ -194,4 +186,28 @@ func Lookup(name string) (Role, bool) {
 		}
 	}
 	return Role{}, false
+}
+
+// Gateway is the HTTP gateway's role; it calls every service.
+const Gateway = "gateway"
+
+// EmbeddedRole is the caller role of `tiktok serve`, the one process that is
+// every role at once: it calls every service.
+const EmbeddedRole = "tiktok"
+
+// Policy is the RPC credential table, from the registry: each role may call
+// the services in its Calls, the gateway and the embedded mode every service.
+func Policy() rpc.Policy {
+	p := rpc.Policy{Gateway: Names(), EmbeddedRole: Names()}
+	for _, r := range Registry {
+		if len(r.Calls) > 0 {
+			p[r.Name] = r.Calls
+		}
+	}
+	for _, w := range Workers {
+		if len(w.Calls) > 0 {
+			p[w.Name] = w.Calls
+		}
+	}
+	return p
 }

@@ -87,8 +87,8 @@ func TestWorkersAreRoles(t *testing.T) {
 		t.Fatal("no worker roles")
 	}
 	for _, w := range Workers {
-		if _, clash := Lookup(w.Name); clash || w.Name == "gateway" || w.Run == nil {
-			t.Errorf("worker %q: clashes with a service or the gateway, or has no Run", w.Name)
+		if _, clash := Lookup(w.Name); clash || w.Name == "gateway" || w.New == nil {
+			t.Errorf("worker %q: clashes with a service or the gateway, or has no New", w.Name)
 		}
 	}
 	out, err := exec.Command("go", "run", "../cmd/tiktok", "roles").Output()

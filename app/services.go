@@ -16,7 +16,6 @@ import (
 	"tiktok/internal/cache"
 	"tiktok/internal/config"
 	"tiktok/internal/db"
-	"tiktok/internal/discovery"
 	"tiktok/internal/logx"
 	"tiktok/internal/queue"
 	"tiktok/internal/rpc"
@@ -44,20 +43,26 @@ type Service struct {
 	svr   server.Server
 	db    *gorm.DB
 	cache *cache.Cache
-	done  chan error
+	// stop asks the server to stop (Kitex's exit signal); started is when
+	// it was asked to run.
+	stop    chan error
+	started time.Time
+	// done is closed once the server stopped serving (by Stop, or failing
+	// to, as on a port that is taken); err is why.
+	done chan struct{}
+	err  error
 }
 
-// StartService opens name's database and serves it on ln (or on addr when ln
-// is nil) until Stop. oneProcess says this process runs every service and the
-// only instance of each (the embedded mode): with no Redis configured it then
-// caches in memory, which only holds while no other process writes.
-func StartService(cfg *config.Config, name string, addr net.Addr, ln net.Listener, d discovery.Discovery,
-	clients *Clients, store storage.Storage, nc *nats.Conn, q *queue.Queue, oneProcess bool) (*Service, error) {
+// startService opens name's database and serves it on ln, or when ln is nil
+// on addr (Kitex binds it), until the process closes. The per-role command
+// and serve (which gives the listener it bound) start services through it.
+func (p *proc) startService(name string, addr net.Addr, ln net.Listener) (*Service, error) {
 	def, ok := Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("unknown service %q", name)
 	}
-	s := &Service{Name: name, done: make(chan error, 1)}
+	cfg := p.cfg
+	s := &Service{Name: name, stop: make(chan error, 1), done: make(chan struct{})}
 	if def.Schema != nil {
 		gdb, err := db.Open(cfg, name, def.Schema)
 		if err != nil {
@@ -65,22 +70,37 @@ func StartService(cfg *config.Config, name string, addr net.Addr, ln net.Listene
 		}
 		s.db = gdb
 	}
+	// With no Redis configured, the only process running every service (the
+	// embedded mode) caches in memory, which only holds while no other
+	// process writes.
 	s.cache = cache.New(cache.Options{Addr: cfg.Redis.Addr, DB: cfg.Redis.DB, TTL: cfg.Redis.TTL, Timeout: cfg.Redis.Timeout,
-		Local: oneProcess && cfg.Redis.Local, Service: name, NearTTL: cfg.Redis.NearTTL})
-	opts := rpc.ServerOptions(cfg, name, addr, ln, d, Policy())
+		Local: p.oneProcess && cfg.Redis.Local, Service: name, NearTTL: cfg.Redis.NearTTL})
+	opts := rpc.ServerOptions(cfg, name, addr, ln, p.disc, Policy())
 	// The caller decides when to stop (after the gateway drained), not Kitex's
-	// own signal handler.
-	opts = append(opts, server.WithExitSignal(func() <-chan error { return make(chan error) }))
+	// own signal handler. Stop goes through the exit signal, which Run heeds
+	// from the moment it serves: the server's own Stop, called before Run
+	// got that far (a start-up failing right after), would be a no-op that
+	// leaves it serving.
+	opts = append(opts, server.WithExitSignal(func() <-chan error { return s.stop }))
 	s.svr = server.NewServer(opts...)
 	// Bounded: a constructor may rebuild counters of an old database.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := def.Register(ctx, s.svr, Deps{Config: cfg, DB: s.db, Cache: s.cache, Clients: clients, Storage: store,
-		NATS: nc, Queue: q}); err != nil {
+	d := p.deps()
+	d.DB, d.Cache = s.db, s.cache
+	if err := def.Register(ctx, s.svr, d); err != nil {
 		s.close()
 		return nil, err
 	}
-	go func() { s.done <- s.svr.Run() }()
+	s.started = time.Now()
+	go func() {
+		s.err = s.svr.Run()
+		close(s.done)
+	}()
+	p.onCloseCtx(func(ctx context.Context) error {
+		s.Stop(ctx)
+		return nil
+	})
 	return s, nil
 }
 
@@ -93,9 +113,27 @@ func (s *Service) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// Stop lets in-flight calls finish, then closes the database.
+// serveDelay is how long after Run a Kitex server surely serves: Run
+// starts serving from a goroutine of its own, and a stop that comes before
+// that is lost (the server serves on, its listener open). Kitex waits as
+// long before it registers a server in discovery, for the same reason.
+const serveDelay = time.Second
+
+// Stop lets in-flight calls finish (within ctx), then closes the database.
+// A service stopped right after its start (a start-up failing at a later
+// step) is first given until serveDelay to serve, so the stop is not lost.
 func (s *Service) Stop(ctx context.Context) {
-	_ = s.svr.Stop()
+	if wait := time.Until(s.started.Add(serveDelay)); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-s.done:
+		case <-ctx.Done():
+		}
+	}
+	select {
+	case s.stop <- nil:
+	default: // asked already
+	}
 	select {
 	case <-s.done:
 	case <-ctx.Done():
@@ -116,21 +154,43 @@ type Bus struct {
 	Queue *queue.Queue
 }
 
-// ConnectBus connects a role to the configured NATS server (it does not fail
+// connectBus connects role to the configured NATS server (it does not fail
 // while NATS is down: the connection keeps trying, see queue.Connect).
-func ConnectBus(cfg *config.Config, role string) (*Bus, error) {
-	nc, err := queue.Connect(cfg, nats.Name("tiktok "+role))
+func (p *proc) connectBus(role string) error {
+	nc, err := queue.Connect(p.cfg, nats.Name("tiktok "+role))
 	if err != nil {
-		return nil, fmt.Errorf("nats %s: %w", cfg.Queue.URL, err)
+		return fmt.Errorf("nats %s: %w", p.cfg.Queue.URL, err)
 	}
-	q, err := queue.New(nc, queue.OptionsFrom(cfg))
+	return p.useBus(nc)
+}
+
+// embedBus starts NATS with JetStream inside the process, stored in dir, and
+// connects to it: the same queue code as a deployment's, nothing to install.
+func (p *proc) embedBus(dir string) error {
+	srv, err := queue.StartServer(dir)
+	if err != nil {
+		return err
+	}
+	p.onClose(srv.Shutdown)
+	nc, err := srv.Connect(nats.Name("tiktok serve"))
+	if err != nil {
+		return err
+	}
+	return p.useBus(nc)
+}
+
+// useBus makes nc, with the job queue on it, the process's bus; closing the
+// process drains it.
+func (p *proc) useBus(nc *nats.Conn) error {
+	q, err := queue.New(nc, queue.OptionsFrom(p.cfg))
 	if err != nil {
 		nc.Close()
-		return nil, err
+		return err
 	}
-	b := &Bus{NATS: nc, Queue: q}
-	b.ensure()
-	return b, nil
+	p.bus = &Bus{NATS: nc, Queue: q}
+	p.onClose(p.bus.Close)
+	p.bus.ensure()
+	return nil
 }
 
 // ensure creates or updates the job stream and consumer now, so they exist
@@ -149,11 +209,7 @@ func (b *Bus) ensure() {
 }
 
 // Close drains the connection: what was published reaches NATS first.
-func (b *Bus) Close() {
-	if b != nil && b.NATS != nil {
-		_ = b.NATS.Drain()
-	}
-}
+func (b *Bus) Close() { _ = b.NATS.Drain() }
 
 // NewStorage returns the configured object storage.
 func NewStorage(cfg *config.Config) (storage.Storage, error) {

@@ -140,6 +140,12 @@ func (s *Server) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = s.srv.Shutdown(ctx)
+	// Shutdown closes only the listeners Serve has taken up: one closed
+	// right after Listen, before Serve ran, is closed here, so its port is
+	// free once Close returns.
+	if s.ln != nil {
+		_ = s.ln.Close()
+	}
 }
 
 // Ready runs the checks at once and returns the failures, by name; the role

@@ -4,6 +4,7 @@ package favorite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,11 +28,27 @@ type Service struct {
 
 var _ fpb.FavoriteService = (*Service)(nil)
 
-// NewService fails when the counters of a database from before them cannot
-// be computed: serving would answer wrong counts.
-func NewService(ctx context.Context, db *gorm.DB, c *cache.Cache, p publishservice.Client) (*Service, error) {
-	s := &Service{st: &store{db: db}, cache: c, videos: records.Videos(p)}
-	if err := counter.EnsureBuilt(ctx, db, &Like{}, &VideoLikes{}, s.st.rebuild); err != nil {
+// Options are what the favorite service is built on.
+type Options struct {
+	DB *gorm.DB // required: the favorite tables
+	// Cache fronts its reads; nil is a valid, always-missing cache
+	// (cache.New's answer without Redis).
+	Cache   *cache.Cache
+	Publish publishservice.Client // required: looks up the liked videos
+}
+
+// New fails when a required dependency is missing, or when the counters of
+// a database from before them cannot be computed: serving would answer
+// wrong counts.
+func New(ctx context.Context, o Options) (*Service, error) {
+	switch {
+	case o.DB == nil:
+		return nil, errors.New("favorite: no database")
+	case o.Publish == nil:
+		return nil, errors.New("favorite: no publish client")
+	}
+	s := &Service{st: &store{db: o.DB}, cache: o.Cache, videos: records.Videos(o.Publish)}
+	if err := counter.EnsureBuilt(ctx, o.DB, &Like{}, &VideoLikes{}, s.st.rebuild); err != nil {
 		return nil, fmt.Errorf("favorite counters: %w", err)
 	}
 	return s, nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"tiktok/internal/testdb"
+	"tiktok/kitex_gen/publish/publishservice"
 )
 
 func TestLikeIsIdempotentAndCountsAreRows(t *testing.T) {
@@ -64,7 +65,7 @@ func TestCountersBuiltForOldData(t *testing.T) {
 	gdb.Create(&[]Like{{UserID: 1, VideoID: 5, AuthorID: 9, CreatedAtMs: 1}, {UserID: 2, VideoID: 5, AuthorID: 9, CreatedAtMs: 2}})
 	gdb.Exec("DELETE FROM video_like_counts") // as if the rows came before the counters
 	gdb.Exec("DELETE FROM user_like_counts")
-	s, err := NewService(ctx, gdb, nil, nil)
+	s, err := New(ctx, Options{DB: gdb, Publish: noVideos{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,5 +118,20 @@ func TestCheckCounters(t *testing.T) {
 	db.Exec("DELETE FROM user_like_counts WHERE user_id = 8")
 	if err := CheckCounters(ctx, db); err == nil || !strings.Contains(err.Error(), "user_like_counts") {
 		t.Fatalf("an author's counter missing: %v", err)
+	}
+}
+
+// noVideos stands in for the publish client where no video is looked up.
+type noVideos struct{ publishservice.Client }
+
+// A required dependency missing is an error at construction, not a nil
+// dereference at the first call.
+func TestNewRequiresItsDependencies(t *testing.T) {
+	ctx := context.Background()
+	if _, err := New(ctx, Options{Publish: noVideos{}}); err == nil {
+		t.Error("built without a database")
+	}
+	if _, err := New(ctx, Options{DB: testdb.Open(t, "favorite", Schema)}); err == nil {
+		t.Error("built without a publish client")
 	}
 }

@@ -4,6 +4,7 @@ package feed
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	fpb "tiktok/kitex_gen/feed"
@@ -22,7 +23,18 @@ type Service struct {
 
 var _ fpb.FeedService = (*Service)(nil)
 
-func NewService(p publishservice.Client) *Service { return &Service{publish: p, now: time.Now} }
+// Options are what the feed service is built on.
+type Options struct {
+	Publish publishservice.Client // required: the videos it pages through
+}
+
+// New fails when the publish client is missing.
+func New(o Options) (*Service, error) {
+	if o.Publish == nil {
+		return nil, errors.New("feed: no publish client")
+	}
+	return &Service{publish: o.Publish, now: time.Now}, nil
+}
 
 // NormalizeTime turns latest_time as sent into Unix milliseconds: absent or 0
 // is now, and values below 10^12 are seconds (the camp document's unit; the

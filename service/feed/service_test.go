@@ -19,3 +19,11 @@ func TestNormalizeTime(t *testing.T) {
 		}
 	}
 }
+
+// The publish client missing is an error at construction, not a nil
+// dereference at the first page.
+func TestNewRequiresPublish(t *testing.T) {
+	if _, err := New(Options{}); err == nil {
+		t.Fatal("built without a publish client")
+	}
+}

@@ -47,8 +47,10 @@ func TestSendAnnouncesToTheRecipient(t *testing.T) {
 	}
 	defer alice.Leave()
 
-	s := NewService(testdb.Open(t, "message", Schema), users{})
-	s.Announce(chatpush.NewPublisher(nc, subj))
+	s, err := New(Options{DB: testdb.Open(t, "message", Schema), User: users{}, Push: chatpush.NewPublisher(nc, subj)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.Send(ctx, &mpb.SendRequest{FromUserId: 1, ToUserId: 2, Content: "hello <b>"}); err != nil {
 		t.Fatal(err)
 	}
@@ -80,5 +82,25 @@ func TestSendAnnouncesToTheRecipient(t *testing.T) {
 	case got := <-alice.Events():
 		t.Fatalf("the sender was announced its own message: %+v", got)
 	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// A dependency missing is an error at construction, not a nil dereference
+// at the first send.
+func TestNewRequiresItsDependencies(t *testing.T) {
+	full := Options{DB: testdb.Open(t, "message", Schema), User: users{}, Push: chatpush.NewPublisher(nil, "")}
+	if _, err := New(full); err != nil {
+		t.Fatalf("all given: %v", err)
+	}
+	for name, drop := range map[string]func(*Options){
+		"no database": func(o *Options) { o.DB = nil },
+		"no user":     func(o *Options) { o.User = nil },
+		"no push":     func(o *Options) { o.Push = nil },
+	} {
+		o := full
+		drop(&o)
+		if _, err := New(o); err == nil {
+			t.Errorf("%s: built", name)
+		}
 	}
 }

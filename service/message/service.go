@@ -3,6 +3,7 @@ package message
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.uber.org/zap"
@@ -21,19 +22,33 @@ import (
 type Service struct {
 	st   *store
 	user userservice.Client
-	push *chatpush.Publisher // nil: no chat push
+	push *chatpush.Publisher
 }
 
 var _ mpb.MessageService = (*Service)(nil)
 
-func NewService(db *gorm.DB, u userservice.Client) *Service {
-	return &Service{st: &store{db: db}, user: u}
+// Options are what the message service is built on; each is required.
+type Options struct {
+	DB   *gorm.DB           // the messages table
+	User userservice.Client // checks that a recipient exists
+	// Push announces each message to its recipient's gateways once it is
+	// committed (docs/ARCHITECTURE.md, Chat push). The service is the one
+	// place every send passes, whichever gateway or caller made it.
+	Push *chatpush.Publisher
 }
 
-// Announce makes Send announce each message to its recipient's gateways
-// once it is committed (docs/ARCHITECTURE.md, Chat push). The service is
-// the one place every send passes, whichever gateway or caller made it.
-func (s *Service) Announce(p *chatpush.Publisher) { s.push = p }
+// New fails when a dependency is missing.
+func New(o Options) (*Service, error) {
+	switch {
+	case o.DB == nil:
+		return nil, errors.New("message: no database")
+	case o.User == nil:
+		return nil, errors.New("message: no user client")
+	case o.Push == nil:
+		return nil, errors.New("message: no chat push publisher")
+	}
+	return &Service{st: &store{db: o.DB}, user: o.User, push: o.Push}, nil
+}
 
 func (s *Service) Send(ctx context.Context, req *mpb.SendRequest) (*base.Empty, error) {
 	from, to, content := req.FromUserId, req.ToUserId, req.Content

@@ -19,7 +19,7 @@ func TestReadyLoggedOnce(t *testing.T) {
 		core, logs := observer.New(zap.InfoLevel)
 		previous := logx.Set(zap.New(core))
 		defer logx.Set(previous)
-		s := &Service{rows: st, objects: nilStorage{}, now: time.Now}
+		s := bare(t, st)
 		v := &Video{AuthorID: 5, Title: "x", OriginalKey: "originals/x", State: stateProcessing}
 		if err := st.insert(st.db, v, time.Now().UnixMilli()); err != nil {
 			t.Fatal(err)

@@ -68,9 +68,7 @@ func (s *Service) MarkFailed(ctx context.Context, req *ppb.MarkFailedRequest) (*
 
 // notify wakes the publish waiting for video id, on whichever instance.
 func (s *Service) notify(id int64) {
-	if s.jobs != nil {
-		s.jobs.Notify(id)
-	}
+	s.jobs.Notify(id)
 }
 
 // Uploads answers the author's videos that are not ready: processing, or

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"tiktok/domain/media"
 	"tiktok/domain/media/mediatest"
 	"tiktok/internal/errno"
 	"tiktok/internal/metrics"
@@ -26,7 +27,7 @@ import (
 func TestOnlyReadyVideosAreShown(t *testing.T) {
 	eachDialect(t, func(t *testing.T, st *store) {
 		ctx := context.Background()
-		s := &Service{rows: st, objects: nilStorage{}, now: time.Now}
+		s := bare(t, st)
 		now := time.Now().UnixMilli()
 		rows := map[string]*Video{
 			"ready":      {AuthorID: 1, Title: "r", VideoKey: "videos/r.mp4", CoverKey: "covers/r.jpg"},
@@ -87,7 +88,7 @@ func TestOnlyReadyVideosAreShown(t *testing.T) {
 func TestMarkedOnce(t *testing.T) {
 	eachDialect(t, func(t *testing.T, st *store) {
 		ctx := context.Background()
-		s := &Service{rows: st, objects: nilStorage{}, now: time.Now}
+		s := bare(t, st)
 		at := time.Now().Add(-time.Hour).UnixMilli()
 		mk := func() int64 {
 			v := &Video{AuthorID: 5, Title: "x", OriginalKey: "originals/x", State: stateProcessing}
@@ -138,9 +139,8 @@ func TestMarkedOnce(t *testing.T) {
 	})
 }
 
-// pipeline is a publish service on SQLite and local storage with a job
-// queue on an embedded NATS server.
-func pipeline(t *testing.T, wait time.Duration) (*Service, *queue.Queue, *storage.Local, *queue.Server) {
+// testQueue is a job queue on an embedded NATS server.
+func testQueue(t *testing.T) (*queue.Queue, *queue.Server) {
 	t.Helper()
 	srv, err := queue.StartServer(t.TempDir())
 	if err != nil {
@@ -157,12 +157,64 @@ func pipeline(t *testing.T, wait time.Duration) (*Service, *queue.Queue, *storag
 	if err != nil {
 		t.Fatal(err)
 	}
+	return q, srv
+}
+
+// testService is a publish service on SQLite, objects and a job queue of
+// its own; o may set the limits.
+func testService(t *testing.T, objects storage.Storage, o Options) (*Service, *queue.Queue, *queue.Server) {
+	t.Helper()
+	q, srv := testQueue(t)
+	o.DB, o.Storage, o.Media, o.Queue = testdb.Open(t, "publish", Schema), objects, media.Default(), q
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, q, srv
+}
+
+// bare is a service on st alone, for the calls that need neither storage
+// nor the media bounds.
+func bare(t *testing.T, st *store) *Service {
+	q, _ := testQueue(t)
+	return &Service{rows: st, objects: nilStorage{}, now: time.Now, jobs: q}
+}
+
+// A required dependency missing is an error at construction, not a nil
+// dereference at the first publish.
+func TestNewRequiresItsDependencies(t *testing.T) {
 	objects, err := storage.NewLocal(t.TempDir(), "http://x/media/")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewService(testdb.Open(t, "publish", Schema), nil, objects)
-	s.QueueJobs(q, wait)
+	q, _ := testQueue(t)
+	full := Options{DB: testdb.Open(t, "publish", Schema), Storage: objects, Media: media.Default(), Queue: q}
+	if _, err := New(full); err != nil {
+		t.Fatalf("all given: %v", err)
+	}
+	for name, drop := range map[string]func(*Options){
+		"no database": func(o *Options) { o.DB = nil },
+		"no storage":  func(o *Options) { o.Storage = nil },
+		"no media":    func(o *Options) { o.Media = nil },
+		"no queue":    func(o *Options) { o.Queue = nil },
+	} {
+		o := full
+		drop(&o)
+		if _, err := New(o); err == nil {
+			t.Errorf("%s: built", name)
+		}
+	}
+}
+
+// pipeline is a publish service on SQLite and local storage with a job
+// queue on an embedded NATS server.
+func pipeline(t *testing.T, wait time.Duration) (*Service, *queue.Queue, *storage.Local, *queue.Server) {
+	t.Helper()
+	objects, err := storage.NewLocal(t.TempDir(), "http://x/media/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, q, srv := testService(t, objects, Options{WaitReady: wait})
 	return s, q, objects, srv
 }
 

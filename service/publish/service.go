@@ -35,31 +35,59 @@ type Service struct {
 	now func() time.Time
 	// known: videos never change once published.
 	known *cache.Immutable[Video]
-	// rules: retry detection and the daily quota (LimitUploads).
+	// rules: retry detection and the daily quota.
 	rules uploadRules
-	// media checks uploads within its limits (nil: the package defaults).
+	// media checks uploads within its limits.
 	media *media.Runner
-	// jobs is the media role's queue (nil: publishing answers 10010);
-	// waitReady bounds how long a publish waits for its video.
+	// jobs is the media role's queue; waitReady bounds how long a publish
+	// waits for its video.
 	jobs      *queue.Queue
 	waitReady time.Duration
 }
 
 var _ ppb.PublishService = (*Service)(nil)
 
-func NewService(db *gorm.DB, c *cache.Cache, objects storage.Storage) *Service {
-	return &Service{rows: &store{db: db}, cache: c, objects: objects, now: time.Now,
-		known: cache.NewImmutable[Video](200_000)}
+// Options are what the publish service is built on.
+type Options struct {
+	DB *gorm.DB // required: the videos table
+	// Cache fronts the video look-ups; nil is a valid, always-missing cache
+	// (cache.New's answer without Redis).
+	Cache *cache.Cache
+	// Storage holds the originals, videos and covers (required).
+	Storage storage.Storage
+	// Media checks uploads within its deadline, memory cap, worker pool and
+	// size bounds (the media: section; required).
+	Media *media.Runner
+	// Queue is the media role's job queue (required); while it is down
+	// publishing answers 10010.
+	Queue *queue.Queue
+	// DedupWindow: a publish repeating one of the same author, file and
+	// title within it answers that video (upload.dedup_window; 0: off).
+	DedupWindow time.Duration
+	// DailyQuota: an author may publish at most this many videos in any 24
+	// hours (upload.daily_quota; 0: no quota). Both rules are checked
+	// against the videos table, which every instance of this service shares.
+	DailyQuota int
+	// WaitReady bounds how long a publish waits for its video
+	// (upload.wait_ready; 0: answer at once).
+	WaitReady time.Duration
 }
 
-// BoundMedia makes the service check uploads with r: its deadline, memory
-// cap, worker pool and size bounds (the media: section).
-func (s *Service) BoundMedia(r *media.Runner) { s.media = r }
-
-// QueueJobs makes publishes jobs on q, each waiting up to waitReady for its
-// video (upload.wait_ready; 0: answer at once).
-func (s *Service) QueueJobs(q *queue.Queue, waitReady time.Duration) {
-	s.jobs, s.waitReady = q, waitReady
+// New fails when a required dependency is missing.
+func New(o Options) (*Service, error) {
+	switch {
+	case o.DB == nil:
+		return nil, errors.New("publish: no database")
+	case o.Storage == nil:
+		return nil, errors.New("publish: no object storage")
+	case o.Media == nil:
+		return nil, errors.New("publish: no media runner")
+	case o.Queue == nil:
+		return nil, errors.New("publish: no job queue")
+	}
+	return &Service{rows: &store{db: o.DB}, cache: o.Cache, objects: o.Storage, now: time.Now,
+		known: cache.NewImmutable[Video](200_000), media: o.Media, jobs: o.Queue, waitReady: o.WaitReady,
+		rules: uploadRules{dedupWindow: o.DedupWindow, dailyQuota: o.DailyQuota}}, nil
 }
 
 // CreateVideo publishes the upload whose original is at req.VideoKey: it
@@ -106,20 +134,16 @@ func (s *Service) create(ctx context.Context, author int64, title, original, sum
 	if !validate.Title(title) {
 		return nil, errno.BadParam("title must be 1 to 100 characters")
 	}
-	if s.jobs == nil || !s.jobs.Up() {
+	if !s.jobs.Up() {
 		return nil, errQueue
 	}
 	src, err := s.objects.Source(ctx, original)
 	if err != nil {
 		return nil, err
 	}
-	m := s.media
-	if m == nil {
-		m = media.Default()
-	}
 	// The header-only probe refuses what can never play at once (10007,
 	// nothing kept); the media role probes again before decoding anything.
-	if _, err := m.Probe(ctx, src); err != nil {
+	if _, err := s.media.Probe(ctx, src); err != nil {
 		return nil, mediaError(err)
 	}
 	row := &Video{AuthorID: author, Title: title, OriginalKey: original, State: stateProcessing, ContentSHA256: sum}
@@ -156,7 +180,7 @@ var errQueue = errno.New(errno.CodeServiceUnavailable, "publishing is unavailabl
 // (Queue.Watch) and reads the row at least every second anyway: the notice
 // is at most once, the row is the truth.
 func (s *Service) await(ctx context.Context, v *Video) (*base.VideoInfo, error) {
-	if v.State == stateProcessing && s.waitReady > 0 && s.jobs != nil {
+	if v.State == stateProcessing && s.waitReady > 0 {
 		notices, stop, err := s.jobs.Watch(v.ID)
 		if err != nil {
 			notices, stop = nil, func() {}

@@ -12,22 +12,13 @@ import (
 	ppb "tiktok/kitex_gen/publish"
 )
 
-// LimitUploads sets the rules on publishing: a publish repeating one of the
-// same author, file and title within dedupWindow answers that video (0:
-// off), and an author may publish at most dailyQuota videos in any 24 hours
-// (0: no quota). Both are checked against the videos table, which every
-// gateway and every instance of this service share.
-func (s *Service) LimitUploads(dedupWindow time.Duration, dailyQuota int) {
-	s.rules = uploadRules{dedupWindow: dedupWindow, dailyQuota: dailyQuota}
-}
-
 // CheckUpload answers 10008 when the author has used the daily quota, and
 // 10010 while the job queue is down, so the gateway refuses an upload before
 // storing any of it. CreateVideo checks again, exactly.
 func (s *Service) CheckUpload(ctx context.Context, req *ppb.CheckUploadRequest) (*ppb.CheckUploadResponse, error) {
 	// NATS down: the upload could not become a job, so none of it is
 	// stored (10010); everything else goes on working.
-	if s.jobs != nil && !s.jobs.Up() {
+	if !s.jobs.Up() {
 		return nil, errQueue
 	}
 	over, err := s.rows.overQuota(s.rows.db.WithContext(ctx), req.AuthorId, s.now().UnixMilli(), s.rules)

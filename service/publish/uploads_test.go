@@ -148,8 +148,7 @@ func TestCreateVideoAnswersARetryBeforeProbing(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	s := NewService(testdb.Open(t, "publish", Schema), nil, objects)
-	s.LimitUploads(10*time.Minute, 2)
+	s, _, _ := testService(t, objects, Options{DedupWindow: 10 * time.Minute, DailyQuota: 2})
 	first := &Video{AuthorID: 3, Title: "t", OriginalKey: "originals/first", VideoKey: "videos/first.mp4",
 		CoverKey: "covers/first.jpg", ContentSHA256: sumA}
 	if _, err := s.rows.insertOnce(ctx, first, time.Now().UnixMilli(), s.rules); err != nil {

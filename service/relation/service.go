@@ -4,6 +4,7 @@ package relation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,11 +27,27 @@ type Service struct {
 
 var _ rpb.RelationService = (*Service)(nil)
 
-// NewService fails when the counters of a database from before them cannot
-// be computed: serving would answer wrong counts.
-func NewService(ctx context.Context, db *gorm.DB, c *cache.Cache, u userservice.Client) (*Service, error) {
-	s := &Service{st: &store{db: db}, cache: c, user: u}
-	if err := counter.EnsureBuilt(ctx, db, &Follow{}, &FollowCounts{}, s.st.rebuild); err != nil {
+// Options are what the relation service is built on.
+type Options struct {
+	DB *gorm.DB // required: the relation tables
+	// Cache fronts its reads; nil is a valid, always-missing cache
+	// (cache.New's answer without Redis).
+	Cache *cache.Cache
+	User  userservice.Client // required: checks that a followed user exists
+}
+
+// New fails when a required dependency is missing, or when the counters of
+// a database from before them cannot be computed: serving would answer
+// wrong counts.
+func New(ctx context.Context, o Options) (*Service, error) {
+	switch {
+	case o.DB == nil:
+		return nil, errors.New("relation: no database")
+	case o.User == nil:
+		return nil, errors.New("relation: no user client")
+	}
+	s := &Service{st: &store{db: o.DB}, cache: o.Cache, user: o.User}
+	if err := counter.EnsureBuilt(ctx, o.DB, &Follow{}, &FollowCounts{}, s.st.rebuild); err != nil {
 		return nil, fmt.Errorf("relation counters: %w", err)
 	}
 	return s, nil

@@ -21,7 +21,7 @@ func eachDialect(t *testing.T, f func(t *testing.T, gdb *gorm.DB)) {
 
 func serviceOn(t *testing.T, gdb *gorm.DB) *Service {
 	t.Helper()
-	s, err := NewService(gdb, nil, "http://h/static/")
+	s, err := New(options(gdb))
 	if err != nil {
 		t.Fatal(err)
 	}

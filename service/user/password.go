@@ -82,10 +82,6 @@ type hashGate struct {
 // no pointers, so a collection costs little next to the hashes.
 const collectEvery = 2
 
-// defaultHashQueue is the queue of a service built without BoundHashing
-// (limits.password_hash_queue's default).
-const defaultHashQueue = 16
-
 // maxHashWait bounds a wait in the queue: well inside the caller's RPC
 // timeout (rpc.timeout, 3 s), so an overloaded machine answers 10008, retry
 // later, rather than hashing for a caller that has already given up.

@@ -12,6 +12,7 @@ import (
 
 	"tiktok/internal/errno"
 	"tiktok/internal/metrics"
+	"tiktok/internal/testdb"
 )
 
 // The gate runs at most n hashes at once, lets queue more wait, and refuses
@@ -89,8 +90,12 @@ func TestHashGateDefaultsToCores(t *testing.T) {
 // excess is refused with 10008, never a wrong answer, and the right
 // password works once the storm is over.
 func TestLoginStormIsBounded(t *testing.T) {
-	s := newService(t)
-	s.BoundHashing(1, 0)
+	o := options(testdb.Open(t, "user", Schema))
+	o.PasswordHashes, o.PasswordHashQueue = 1, 0
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := register(s, "ann", "secret123"); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package user
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -33,24 +34,43 @@ type Service struct {
 
 var _ upb.UserService = (*Service)(nil)
 
-func NewService(db *gorm.DB, c *cache.Cache, staticBase string) (*Service, error) {
+// Options are what the user service is built on.
+type Options struct {
+	DB *gorm.DB // required: the user tables
+	// Cache fronts the profiles; nil is a valid, always-missing cache
+	// (cache.New's answer without Redis).
+	Cache *cache.Cache
+	// StaticBase is the absolute prefix of generated avatars and banners
+	// (required).
+	StaticBase string
+	// PasswordHashes is how many password hashes run at once
+	// (limits.password_hashes; 0: one per core), PasswordHashQueue how many
+	// may wait for a slot (limits.password_hash_queue); beyond them register
+	// and login answer 10008.
+	PasswordHashes    int
+	PasswordHashQueue int
+}
+
+// New fails when a required dependency is missing, or when the look-alike
+// keys of an older database cannot be filled in.
+func New(o Options) (*Service, error) {
+	switch {
+	case o.DB == nil:
+		return nil, errors.New("user: no database")
+	case o.StaticBase == "":
+		return nil, errors.New("user: no static base URL")
+	}
 	h, err := hashPassword("timing-equaliser")
 	if err != nil {
 		return nil, err
 	}
 	// Rows older than the look-alike key get theirs before any sign-in.
-	if err := (&store{db: db}).keyNames(context.Background()); err != nil {
+	if err := (&store{db: o.DB}).keyNames(context.Background()); err != nil {
 		return nil, err
 	}
-	return &Service{st: &store{db: db}, cache: c, staticBase: staticBase, dummyHash: h,
-		known: cache.NewImmutable[User](200_000), hashes: newHashGate(0, defaultHashQueue)}, nil
+	return &Service{st: &store{db: o.DB}, cache: o.Cache, staticBase: o.StaticBase, dummyHash: h,
+		known: cache.NewImmutable[User](200_000), hashes: newHashGate(o.PasswordHashes, o.PasswordHashQueue)}, nil
 }
-
-// BoundHashing sets how many password hashes run at once (0: one per core)
-// and how many may wait for a slot (limits.password_hashes and
-// limits.password_hash_queue); beyond them register and login answer 10008.
-// Call it before serving.
-func (s *Service) BoundHashing(n, queue int) { s.hashes = newHashGate(n, queue) }
 
 func checkCredentials(name, pw string) error {
 	if _, err := validate.NameKey(name); err != nil {

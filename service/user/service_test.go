@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cloudwego/kitex/pkg/kerrors"
+	"gorm.io/gorm"
 
 	"tiktok/internal/errno"
 	"tiktok/internal/testdb"
@@ -14,11 +15,28 @@ import (
 )
 
 func newService(t *testing.T) *Service {
-	s, err := NewService(testdb.Open(t, "user", Schema), nil, "http://h/static/")
-	if err != nil {
-		t.Fatal(err)
+	t.Helper()
+	return serviceOn(t, testdb.Open(t, "user", Schema))
+}
+
+// options are a test service's: its database, the queue of
+// limits.password_hash_queue's default.
+func options(gdb *gorm.DB) Options {
+	return Options{DB: gdb, StaticBase: "http://h/static/", PasswordHashQueue: 16}
+}
+
+// A required dependency missing is an error at construction, not a nil
+// dereference at the first call.
+func TestNewRequiresItsDependencies(t *testing.T) {
+	gdb := testdb.Open(t, "user", Schema)
+	for name, o := range map[string]Options{
+		"no database":    {StaticBase: "http://h/static/"},
+		"no static base": {DB: gdb},
+	} {
+		if _, err := New(o); err == nil {
+			t.Errorf("%s: built", name)
+		}
 	}
-	return s
 }
 
 func register(s *Service, name, pw string) (int64, error) {

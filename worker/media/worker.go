@@ -43,10 +43,17 @@ type Videos interface {
 	MarkFailed(ctx context.Context, req *ppb.MarkFailedRequest, opts ...callopt.Option) (*ppb.VideoStateResponse, error)
 }
 
-// WorkerOptions tune a Worker.
-type WorkerOptions struct {
-	// Workers is how many jobs the process works on at once (0: one per
-	// two cores, at least one).
+// Options are what a Worker is built on.
+type Options struct {
+	// Queue is where the jobs come from (required).
+	Queue *queue.Queue
+	// Videos marks the processed videos: the publish service (required).
+	Videos Videos
+	// Storage holds the originals, and the videos and covers made of them
+	// (required).
+	Storage storage.Storage
+	// Workers is how many jobs the process works on at once
+	// (transcode.workers; 0: one per two cores, at least one).
 	Workers int
 	// KeepOriginal keeps the upload's original once its video is ready.
 	KeepOriginal bool
@@ -62,14 +69,23 @@ type Worker struct {
 	q      *queue.Queue
 	videos Videos
 	store  storage.Storage
-	opts   WorkerOptions
+	opts   Options
 	runner *mtool.Runner
 	// process makes a job's video and cover (replaceable in tests).
 	process func(ctx context.Context, job queue.Job) (videoKey, coverKey string, err error)
 }
 
-// NewWorker returns a Worker taking jobs from q.
-func NewWorker(q *queue.Queue, videos Videos, store storage.Storage, o WorkerOptions) *Worker {
+// New returns a Worker taking jobs from o.Queue; it fails when a required
+// dependency is missing.
+func New(o Options) (*Worker, error) {
+	switch {
+	case o.Queue == nil:
+		return nil, errors.New("media worker: no job queue")
+	case o.Videos == nil:
+		return nil, errors.New("media worker: no publish client")
+	case o.Storage == nil:
+		return nil, errors.New("media worker: no object storage")
+	}
 	if o.Workers <= 0 {
 		o.Workers = max(1, runtime.NumCPU()/2)
 	}
@@ -77,9 +93,9 @@ func NewWorker(q *queue.Queue, videos Videos, store storage.Storage, o WorkerOpt
 	// no run ever queues behind another job's.
 	l := o.Limits
 	l.Workers, l.Queue = o.Workers, o.Workers
-	w := &Worker{q: q, videos: videos, store: store, opts: o, runner: mtool.New(l)}
+	w := &Worker{q: o.Queue, videos: o.Videos, store: o.Storage, opts: o, runner: mtool.New(l)}
 	w.process = w.transcode
-	return w
+	return w, nil
 }
 
 // Run works on jobs until ctx ends, then lets the jobs in hand finish their

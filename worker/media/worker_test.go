@@ -126,9 +126,30 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	r := &rig{q: q, videos: newVideos(), store: store}
-	r.w = NewWorker(q, r.videos, store, WorkerOptions{Workers: 2, Limits: mtool.DefaultLimits(),
+	r.w, err = New(Options{Queue: q, Videos: r.videos, Storage: store, Workers: 2, Limits: mtool.DefaultLimits(),
 		Output: mtool.DefaultOutput(), TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return r
+}
+
+// A required dependency missing is an error at construction, not a nil
+// dereference at the first job.
+func TestNewRequiresItsDependencies(t *testing.T) {
+	r := newRig(t)
+	full := Options{Queue: r.q, Videos: r.videos, Storage: r.store}
+	for name, drop := range map[string]func(*Options){
+		"no queue":   func(o *Options) { o.Queue = nil },
+		"no videos":  func(o *Options) { o.Videos = nil },
+		"no storage": func(o *Options) { o.Storage = nil },
+	} {
+		o := full
+		drop(&o)
+		if _, err := New(o); err == nil {
+			t.Errorf("%s: built", name)
+		}
+	}
 }
 
 func (r *rig) start(t *testing.T) {
