@@ -308,10 +308,11 @@ func waitReady(t *testing.T, pod string, admin int) {
 	}
 }
 
-// A rolling restart of every service, one replica at a time (stop it with
-// SIGTERM and the chart's grace period, start it again, wait until ready,
-// then the other) while a load generator sends requests that need every
-// service to the gateway: not one request fails.
+// A rolling restart of every service, one replica of each at a time (stop
+// it with SIGTERM and the chart's grace period, start it again, wait until
+// ready, then the other), the services side by side, while a load generator
+// sends requests that need every service to the gateway: not one request
+// fails.
 func TestRollingRestartLosesNothing(t *testing.T) {
 	base := gateway(t)
 	uid, token := person(t, base, "kroll")
@@ -368,31 +369,48 @@ func TestRollingRestartLosesNothing(t *testing.T) {
 		names = append(names, s)
 	}
 	sort.Strings(names)
-	for _, svc := range names {
-		for _, p := range pods(t, svc) {
-			// The application container stops first (SIGTERM, the chart's
-			// grace period), so the pod's network stays up while it drains,
-			// as a pod's sandbox does in Kubernetes: `podman pod stop` would
-			// tear it down with the pause container at once. Kube play's
-			// pods then stop their pause container too (exit policy "stop"),
-			// and `pod start` brings both back.
-			t0 := time.Now()
-			podman(t, "stop", "-t", "40", container(t, p))
-			stopped := time.Since(t0)
-			// The exit policy's stop runs asynchronously: a start racing it
-			// has its new process lose its network at once (exit 2). Wait
-			// for the whole pod to be down first.
+	// As a rollout of every Deployment at once: each Deployment replaces one
+	// pod at a time, all Deployments side by side. Wave i restarts pod i of
+	// every service together, so each service keeps a replica up throughout.
+	for wave := 0; ; wave++ {
+		var ps, ctrs []string
+		role := map[string]string{}
+		for _, svc := range names {
+			if all := pods(t, svc); wave < len(all) {
+				ps, ctrs = append(ps, all[wave]), append(ctrs, container(t, all[wave]))
+				role[all[wave]] = svc
+			}
+		}
+		if len(ps) == 0 {
+			break
+		}
+		// The application containers stop first (SIGTERM, the chart's
+		// grace period; podman stops them in parallel), so each pod's
+		// network stays up while it drains, as a pod's sandbox does in
+		// Kubernetes: `podman pod stop` would tear it down with the pause
+		// container at once. Kube play's pods then stop their pause
+		// container too (exit policy "stop"), and `pod start` brings both back.
+		t0 := time.Now()
+		podman(t, append([]string{"stop", "-t", "40"}, ctrs...)...)
+		stopped := time.Since(t0)
+		// The exit policy's stop runs asynchronously: a start racing it
+		// has its new process lose its network at once (exit 2). Wait
+		// for every pod to be down first.
+		for _, p := range ps {
 			for i := 0; i < 40 && podman(t, "pod", "inspect", p, "--format", "{{.State}}") != "Exited"; i++ {
 				time.Sleep(250 * time.Millisecond)
 			}
-			time.Sleep(time.Second)
-			podman(t, "pod", "start", p)
-			waitReady(t, p, services[svc])
-			t.Logf("%s: stopped in %v, ready again %v after the stop began", p, stopped.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
-			// The replacement must take calls before the other replica goes:
-			// the gateway's resolver refreshes within its interval.
-			time.Sleep(6 * time.Second)
 		}
+		time.Sleep(time.Second)
+		podman(t, append([]string{"pod", "start"}, ps...)...)
+		for _, p := range ps {
+			waitReady(t, p, services[role[p]])
+		}
+		t.Logf("wave %d (%s): stopped in %v, ready again %v after the stop began", wave, strings.Join(ps, " "),
+			stopped.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
+		// The replacements must take calls before the other replicas go:
+		// the gateway's resolver refreshes within its interval.
+		time.Sleep(6 * time.Second)
 	}
 	close(stop)
 	wg.Wait()
