@@ -5,7 +5,8 @@
 #     packages (ffmpeg, Chromium, etcd, podman, Prometheus...), the web test's
 #     npm packages, podman's set-up and Debian base, builds Helm, MinIO and
 #     Jaeger, and the dependency images (cached: seconds when warm).
-#  1. The linters (scripts/lint.sh: gofmt, go vet, staticcheck).
+#  1. The linters (scripts/lint.sh: gofmt, go vet, staticcheck), in the
+#     background beside step 2's unit tests; their result is waited for after.
 #  2. MariaDB, Redis and NATS started when down (scripts/infra.sh deps), then
 #     the unit tests and the end-to-end suite on the embedded system, under the
 #     race detector; a short run of every fuzz target (scripts/fuzz.sh); the web
@@ -53,8 +54,12 @@ wait_prepare() {
 }
 trap '[ -z "${prepare:-}" ] || kill -- "-$prepare" 2>/dev/null || true' EXIT
 
-stage "lint"
-bash scripts/lint.sh
+# The linters run beside the unit tests (their failure still fails the run,
+# once the tests are done): on a warm machine they are mostly staticcheck's
+# analysis, which the tests' waits leave room for.
+stage "lint, in the background (log: $RUN_DIR/logs/lint.log)"
+bash scripts/lint.sh >"$RUN_DIR/logs/lint.log" 2>&1 &
+lint=$!
 
 stage "unit and embedded end-to-end tests"
 ensure_ffmpeg
@@ -63,6 +68,9 @@ bash scripts/infra.sh deps
 # test/image the chart's pods and the image (step 4), test/chart the helm
 # that step 0 builds (below).
 go test -race -count=1 -timeout 30m $(go list ./... | grep -v -e '/test/prod$' -e '/test/kube$' -e '/test/image$' -e '/test/chart$') "$@"
+
+stage "lint's result"
+if ! wait "$lint"; then cat "$RUN_DIR/logs/lint.log" >&2; echo "lint failed" >&2; exit 1; fi
 
 stage "fuzzing: every go test -fuzz target, briefly (scripts/fuzz.sh)"
 FUZZTIME=${FUZZTIME:-8s} bash scripts/fuzz.sh
